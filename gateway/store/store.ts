@@ -1,0 +1,124 @@
+/**
+ * The store: containers, their services and hostnames (the route table), liveness, stats and activity,
+ * and a change feed. Two implementations (memory, Redis) pass one contract suite (test/store/).
+ */
+import type { AccessLevel, ContainerIdentity, SystemStats } from '../../shared/protocol.ts';
+
+export interface ContainerRecord extends ContainerIdentity {
+  /** Address the proxy forwards to: the event's source address (direct mode) or the VPN address. */
+  upstream: string;
+  /** Id of the gateway that registered it. */
+  gateway: string;
+  /** The primary alias hostname `uc-<c>.org-<o>.<domain>`. */
+  alias: string;
+  /** Name of the primary service, or '' when it has none. */
+  primary: string;
+  createdAt: number;
+}
+
+export interface ServiceRecord {
+  name: string;
+  port: number;
+  access: AccessLevel;
+  /** The service's own hostname `uc-<c>--<s>.org-<o>.<domain>`. */
+  hostname: string;
+  createdAt: number;
+}
+
+/** One row of the route table: what the proxy needs to forward a hostname. */
+export interface Route {
+  hostname: string;
+  containerId: string;
+  orgId: string;
+  projectId: string;
+  service: string;
+  upstream: string;
+  port: number;
+  access: AccessLevel;
+}
+
+/** A route and its container's last watchdog, as the proxy resolves a Host. */
+export interface ResolvedRoute extends Route {
+  lastWatchdog: number | null;
+}
+
+export interface Health {
+  containerId: string;
+  lastWatchdog: number | null;
+  lastActivity: number | null;
+  stats: SystemStats | null;
+}
+
+export interface StatsSample {
+  at: number;
+  stats: SystemStats;
+}
+
+/** What the change feed carries. `routes` messages carry a version bumped by exactly one each. */
+export type StoreChange =
+  | { kind: 'routes'; version: number; containerId: string; hostnames: string[] }
+  | { kind: 'liveness'; containerId: string; lastWatchdog: number }
+  /** The feed may have missed messages (a reconnect): drop caches and reconcile. */
+  | { kind: 'resync' };
+
+export interface ContainerRegistration extends ContainerIdentity {
+  upstream: string;
+  gateway: string;
+  alias: string;
+}
+
+export interface ServiceMapping {
+  name: string;
+  port: number;
+  /** Absent: keep the current level, or the default for a new service. */
+  access?: AccessLevel;
+  /** True: this service takes the primary alias. The first service is primary anyway. */
+  primary?: boolean;
+  hostname: string;
+}
+
+export interface Store {
+  /**
+   * Registers a service (and its container, on first sight), atomically with its hostnames.
+   * Idempotent: a repeat changes nothing and publishes nothing. A changed port or upstream updates in place.
+   * Throws GW_ERR_HOSTNAME_CONFLICT when a hostname belongs to another container or service.
+   * Returns whether anything changed.
+   */
+  mapService(container: ContainerRegistration, service: ServiceMapping, now: number): Promise<boolean>;
+  /** Removes a service and its hostnames; the primary alias moves to the oldest remaining service. */
+  unmapService(containerId: string, name: string): Promise<boolean>;
+  /** Removes a container, its services, hostnames, health and history. */
+  removeContainer(containerId: string): Promise<boolean>;
+
+  getContainer(containerId: string): Promise<ContainerRecord | null>;
+  listContainers(): Promise<ContainerRecord[]>;
+  listServices(containerId: string): Promise<ServiceRecord[]>;
+  resolve(hostname: string): Promise<ResolvedRoute | null>;
+  listRoutes(): Promise<Route[]>;
+  routesVersion(): Promise<number>;
+
+  /**
+   * Records a watchdog: latest stats, one-hour history, last beat. Creates the container record when
+   * absent (without routes). Publishes a `liveness` change when the container was offline before.
+   */
+  recordWatchdog(
+    container: ContainerRegistration,
+    stats: SystemStats,
+    now: number,
+    livenessTimeoutMs: number,
+  ): Promise<void>;
+  /** Activity times (epoch ms) by container; a time never moves backwards. */
+  recordActivity(times: ReadonlyMap<string, number>): Promise<void>;
+  health(containerId: string): Promise<Health>;
+  statsHistory(containerId: string): Promise<StatsSample[]>;
+
+  /** Subscribes to the change feed; resolves once the subscription is live. */
+  subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>>;
+  /** Throws when the store cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Stats history horizon and hard cap (one hour of 15 s beats is 240; the cap bounds a chatty client). */
+export const HISTORY_MS = 60 * 60 * 1000;
+export const HISTORY_MAX = 400;

@@ -1,0 +1,115 @@
+/**
+ * The container protocol, once: zod schemas shared by the gateway and the agent.
+ * Wire types are `z.infer` of these schemas; nothing else defines them.
+ */
+import { z } from 'zod';
+import { SERVICE_NAME } from './hostnames.ts';
+import { normaliseSystem, SystemStats } from './system-stats.ts';
+
+export { SystemStats, normaliseSystem };
+
+const ContainerId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$/, 'a container id: letters, digits, "_" or "-", at most 60');
+const Uuidish = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/, 'an id: letters, digits or "-", at most 63');
+
+/** The `SETTINGS` env var (base64 JSON). Extra fields are ignored. */
+export const Settings = z.object({
+  user_id: z.string().min(1),
+  frontend_fqdn: z.string().min(1),
+  ganymede_fqdn: z.string().min(1),
+  gateway_fqdn: z.string().regex(/^[A-Za-z0-9.-]+(?::\d{1,5})?$/, 'a host name, optionally with :port'),
+  token: z.string().min(1),
+  project_id: Uuidish,
+  user_container_id: ContainerId,
+  vpn_secret: z.string().optional(),
+});
+export type Settings = z.infer<typeof Settings>;
+
+/** Claims of the container ("hosting") token, signed by the platform. The org id lives only in `scope`. */
+export const ContainerTokenClaims = z.object({
+  type: z.literal('user_container_token'),
+  user_container_id: ContainerId,
+  project_id: Uuidish,
+  scope: z.string().max(2000),
+  iat: z.number().optional(),
+  exp: z.number().optional(),
+});
+export type ContainerTokenClaims = z.infer<typeof ContainerTokenClaims>;
+
+/** Who a container is, as its verified token says. */
+export interface ContainerIdentity {
+  containerId: string;
+  projectId: string;
+  orgId: string;
+}
+
+const ORG_SCOPE = /(?:^|\s)org:([A-Za-z0-9][A-Za-z0-9-]{0,62}):connect-vpn(?:\s|$)/;
+
+/** The identity in a container token's claims, or undefined when the scope names no organisation. */
+export function identityFromClaims(claims: ContainerTokenClaims): ContainerIdentity | undefined {
+  const org = ORG_SCOPE.exec(claims.scope)?.[1];
+  if (!org) return undefined;
+  return { containerId: claims.user_container_id, projectId: claims.project_id, orgId: org };
+}
+
+export const AccessLevel = z.enum(['public', 'org', 'project', 'owner']);
+export type AccessLevel = z.infer<typeof AccessLevel>;
+export const DEFAULT_ACCESS: AccessLevel = 'project';
+
+export const ServiceName = z
+  .string()
+  .max(50, 'a service name of at most 50 characters')
+  .regex(SERVICE_NAME, 'a service name: lowercase letters, digits and "-", starting with a letter or digit');
+
+export const MapHttpService = z.object({
+  type: z.literal('user-container:map-http-service'),
+  name: ServiceName,
+  port: z.number().int().min(1).max(65535),
+  access: AccessLevel.optional(),
+  primary: z.boolean().optional(),
+});
+export const UnmapHttpService = z.object({
+  type: z.literal('user-container:unmap-http-service'),
+  name: ServiceName,
+});
+/** Legacy clients send `system` (loosely typed strings); the agent sends typed `stats`. */
+export const Watchdog = z.object({
+  type: z.literal('user-container:watchdog'),
+  system: z.record(z.string(), z.unknown()).optional(),
+  stats: SystemStats.optional(),
+});
+export const Activity = z.object({
+  type: z.literal('user-container:activity'),
+  last_activity: z.union([z.number().nonnegative(), z.iso.datetime({ offset: true })]),
+});
+
+export const ContainerEvent = z.discriminatedUnion('type', [MapHttpService, UnmapHttpService, Watchdog, Activity]);
+export type ContainerEvent = z.infer<typeof ContainerEvent>;
+export const EVENT_TYPES: ReadonlySet<string> = new Set(ContainerEvent.options.map((o) => o.shape.type.value));
+
+export const EventBody = z.object({
+  event: ContainerEvent,
+  project_id: Uuidish.optional(),
+});
+export type EventBody = z.infer<typeof EventBody>;
+
+/** Every error on the wire. */
+export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** The legacy `GET /collab/vpn-config` answer: exactly these four file names and a config template. */
+export const LegacyVpnConfig = z.object({
+  certificates: z.object({
+    'ca.crt': z.string(),
+    'clients.crt': z.string(),
+    'clients.key': z.string(),
+    'ta.key': z.string(),
+  }),
+  config: z.string(),
+});
+export type LegacyVpnConfig = z.infer<typeof LegacyVpnConfig>;
+
+/** Epoch milliseconds of an activity event's `last_activity` (seconds below 1e12 are taken as seconds). */
+export function activityMillis(value: number | string): number {
+  if (typeof value === 'string') return Date.parse(value);
+  return value < 1e12 ? Math.round(value * 1000) : Math.round(value);
+}
