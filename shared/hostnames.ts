@@ -1,4 +1,4 @@
-import { GatewayError, ErrorCode } from './errors.ts';
+import { ErrorCode, GatewayError } from './errors.ts';
 
 /** DNS allows 63 characters per label. */
 export const MAX_LABEL = 63;
@@ -28,18 +28,28 @@ export interface HostnameParts {
 
 /** `uc-<container>[--<service>].org-<org>.<domain>`, validated label by label. */
 export function serviceHostname({ containerId, orgId, domain, service }: HostnameParts): string {
-  const first = service === undefined ? `uc-${containerLabel(containerId)}` : `uc-${containerLabel(containerId)}--${service}`;
-  if (service !== undefined && !SERVICE_NAME.test(service)) throw badHostname(`service name "${service}" is invalid`);
-  if (first.length > MAX_LABEL) throw badHostname(`hostname label "${first}" is longer than ${MAX_LABEL} characters`);
+  const first =
+    service === undefined
+      ? `uc-${containerLabel(containerId)}`
+      : `uc-${containerLabel(containerId)}--${service}`;
+  if (service !== undefined && !SERVICE_NAME.test(service))
+    throw badHostname(`service name "${service}" is invalid`);
+  if (first.length > MAX_LABEL)
+    throw badHostname(`hostname label "${first}" is longer than ${MAX_LABEL} characters`);
   const org = `org-${orgId.toLowerCase()}`;
-  if (!ORG_ID.test(orgId.toLowerCase()) || org.length > MAX_LABEL) throw badHostname(`organisation id "${orgId}" does not make a DNS label`);
+  if (!ORG_ID.test(orgId.toLowerCase()) || org.length > MAX_LABEL)
+    throw badHostname(`organisation id "${orgId}" does not make a DNS label`);
   const host = `${first}.${org}.${domain}`;
   if (host.length > 253) throw badHostname(`hostname "${host}" is longer than 253 characters`);
   return host;
 }
 
 /** Both hostnames a service answers on: its own, and the primary alias when it is primary. */
-export function hostnamesFor(parts: Omit<HostnameParts, 'service'>, service: string, primary: boolean): string[] {
+export function hostnamesFor(
+  parts: Omit<HostnameParts, 'service'>,
+  service: string,
+  primary: boolean,
+): string[] {
   const own = serviceHostname({ ...parts, service });
   return primary ? [serviceHostname(parts), own] : [own];
 }
@@ -63,5 +73,9 @@ const HOST = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,6
 
 /** Whether a normalised host is a container hostname under `domain` (`uc-*.org-*.<domain>`). */
 export function isContainerHost(host: string, domain: string): boolean {
-  return host.startsWith('uc-') && host.endsWith(`.${domain}`) && host.slice(0, -(domain.length + 1)).split('.').length === 2;
+  return (
+    host.startsWith('uc-') &&
+    host.endsWith(`.${domain}`) &&
+    host.slice(0, -(domain.length + 1)).split('.').length === 2
+  );
 }

@@ -6,10 +6,14 @@ import { z } from 'zod';
 import { SERVICE_NAME } from './hostnames.ts';
 import { normaliseSystem, SystemStats } from './system-stats.ts';
 
-export { SystemStats, normaliseSystem };
+export { normaliseSystem, SystemStats };
 
-const ContainerId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$/, 'a container id: letters, digits, "_" or "-", at most 60');
-const Uuidish = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/, 'an id: letters, digits or "-", at most 63');
+const ContainerId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$/, 'a container id: letters, digits, "_" or "-", at most 60');
+const Uuidish = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/, 'an id: letters, digits or "-", at most 63');
 
 /** The `SETTINGS` env var (base64 JSON). Extra fields are ignored. */
 export const Settings = z.object({
@@ -82,9 +86,16 @@ export const Activity = z.object({
   last_activity: z.union([z.number().nonnegative(), z.iso.datetime({ offset: true })]),
 });
 
-export const ContainerEvent = z.discriminatedUnion('type', [MapHttpService, UnmapHttpService, Watchdog, Activity]);
+export const ContainerEvent = z.discriminatedUnion('type', [
+  MapHttpService,
+  UnmapHttpService,
+  Watchdog,
+  Activity,
+]);
 export type ContainerEvent = z.infer<typeof ContainerEvent>;
-export const EVENT_TYPES: ReadonlySet<string> = new Set(ContainerEvent.options.map((o) => o.shape.type.value));
+export const EVENT_TYPES: ReadonlySet<string> = new Set(
+  ContainerEvent.options.map((o) => o.shape.type.value),
+);
 
 export const EventBody = z.object({
   event: ContainerEvent,

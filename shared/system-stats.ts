@@ -19,7 +19,15 @@ export const SystemStats = z.object({
 });
 export type SystemStats = z.infer<typeof SystemStats>;
 
-const UNITS: Record<string, number> = { '': 1, B: 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40, P: 2 ** 50 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  B: 1,
+  K: 2 ** 10,
+  M: 2 ** 20,
+  G: 2 ** 30,
+  T: 2 ** 40,
+  P: 2 ** 50,
+};
 
 function toNumber(v: unknown): number | null {
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
@@ -44,7 +52,10 @@ function toBytes(v: unknown): number | null {
 /** `uptime` load averages, "0.08, 0.18, 0.11". */
 function toLoad(v: unknown): [number, number, number] | null {
   if (typeof v !== 'string') return null;
-  const parts = v.split(/[,\s]+/).filter(Boolean).map(Number);
+  const parts = v
+    .split(/[,\s]+/)
+    .filter(Boolean)
+    .map(Number);
   return parts.length === 3 && parts.every(Number.isFinite) ? (parts as [number, number, number]) : null;
 }
 /** `ping` summary "min/avg/max/mdev ms": the average. */
