@@ -1,0 +1,29 @@
+/**
+ * Every Redis key and channel the gateway writes, in one place. `redis/README.md` documents each of them;
+ * test/store/redis-keys.test.ts checks that the two agree.
+ * Route-table keys share the hash tag {rt} (one slot: the map/unmap scripts touch several of them);
+ * per-container health keys use {c:<id>} so watchdog load spreads over a cluster.
+ */
+export const RedisKeys = {
+  containers: 'dg:{rt}:containers',
+  container: (cid: string) => `dg:{rt}:container:${cid}`,
+  services: (cid: string) => `dg:{rt}:services:${cid}`,
+  hosts: 'dg:{rt}:hosts',
+  version: 'dg:{rt}:version',
+  activity: 'dg:{rt}:activity',
+  health: (cid: string) => `dg:{c:${cid}}:health`,
+  history: (cid: string) => `dg:{c:${cid}}:history`,
+  changes: 'dg:changes',
+} as const;
+
+/** The documented key patterns (as written in redis/README.md), `<cid>` standing for a container id. */
+export const DOCUMENTED_PATTERNS = [
+  RedisKeys.containers,
+  RedisKeys.container('<cid>'),
+  RedisKeys.services('<cid>'),
+  RedisKeys.hosts,
+  RedisKeys.version,
+  RedisKeys.activity,
+  RedisKeys.health('<cid>'),
+  RedisKeys.history('<cid>'),
+] as const;

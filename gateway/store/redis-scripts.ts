@@ -1,0 +1,31 @@
+/** Loads the Lua scripts in `redis/` and registers them as ioredis commands (EVALSHA, EVAL on a miss). */
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+const read = (name: string) => readFileSync(new URL(`../../redis/${name}.lua`, import.meta.url), 'utf8');
+
+export interface ScriptCommands {
+  dgMapService(...args: (string | number)[]): Promise<number>;
+  dgUnmapService(...args: string[]): Promise<number>;
+  dgRemoveContainer(...args: string[]): Promise<number>;
+  dgTouchContainer(...args: (string | number)[]): Promise<number>;
+  dgWatchdog(...args: (string | number)[]): Promise<number>;
+  dgActivity(...args: (string | number)[]): Promise<number>;
+}
+
+/** Defines the script commands on a connection, once. */
+export function defineScripts(redis: Redis): Redis & ScriptCommands {
+  const routes = read('routes');
+  // The activity script takes a variable number of keys: its callers pass the count first.
+  const defs: [keyof ScriptCommands, string, number | undefined][] = [
+    ['dgMapService', `${routes}\n${read('map_service')}`, 5],
+    ['dgUnmapService', `${routes}\n${read('unmap_service')}`, 5],
+    ['dgRemoveContainer', `${routes}\n${read('remove_container')}`, 6],
+    ['dgTouchContainer', read('touch_container'), 2],
+    ['dgWatchdog', read('watchdog'), 2],
+    ['dgActivity', read('activity'), undefined],
+  ];
+  for (const [name, lua, numberOfKeys] of defs)
+    redis.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys });
+  return redis as Redis & ScriptCommands;
+}

@@ -1,0 +1,235 @@
+/** The Redis store (ioredis, standalone). Multi-key writes are Lua scripts in `redis/`, each within one slot. */
+import { Redis } from 'ioredis';
+import { conflict, ErrorCode, GatewayError } from '../../shared/errors.ts';
+import type { AccessLevel, SystemStats } from '../../shared/protocol.ts';
+import { ChangeFeed } from './change-feed.ts';
+import { RedisKeys as K } from './redis-keys.ts';
+import { defineScripts, type ScriptCommands } from './redis-scripts.ts';
+import {
+  type ContainerRecord,
+  type ContainerRegistration,
+  type Health,
+  HISTORY_MAX,
+  HISTORY_MS,
+  type ResolvedRoute,
+  type Route,
+  type ServiceMapping,
+  type ServiceRecord,
+  type StatsSample,
+  type Store,
+  type StoreChange,
+} from './store.ts';
+
+type StoredRoute = Omit<Route, 'hostname'>;
+
+const routeKeys = (cid: string) => [K.containers, K.container(cid), K.services(cid), K.hosts, K.version];
+
+/** Turns a script's conflict reply into the typed error; anything else is a store failure. */
+function storeError(err: unknown): GatewayError {
+  const message = err instanceof Error ? err.message : String(err);
+  const host = /GW_CONFLICT (\S+)/.exec(message)?.[1];
+  if (host) return conflict(`hostname ${host} is already taken by another container or service`);
+  return new GatewayError(ErrorCode.StoreUnavailable, 'the store failed to answer', 503);
+}
+
+function toContainer(containerId: string, h: Record<string, string>): ContainerRecord | null {
+  if (!h.org) return null;
+  return {
+    containerId,
+    orgId: h.org,
+    projectId: h.project ?? '',
+    upstream: h.upstream ?? '',
+    gateway: h.gateway ?? '',
+    alias: h.alias ?? '',
+    primary: h.primary ?? '',
+    createdAt: Number(h.created),
+  };
+}
+
+export class RedisStore implements Store {
+  readonly #redis: Redis & ScriptCommands;
+  readonly #url: string;
+  readonly #feed = new ChangeFeed();
+  #subscriber: Redis | undefined;
+
+  constructor(url: string) {
+    this.#url = url;
+    this.#redis = defineScripts(new Redis(url, { maxRetriesPerRequest: 2, enableAutoPipelining: true }));
+    this.#redis.on('error', () => {}); // reconnects by itself; callers see failed commands as GW_ERR_STORE_UNAVAILABLE
+  }
+
+  async mapService(reg: ContainerRegistration, svc: ServiceMapping, now: number): Promise<boolean> {
+    const args = [
+      reg.containerId,
+      reg.orgId,
+      reg.projectId,
+      reg.upstream,
+      reg.gateway,
+      reg.alias,
+      now,
+      svc.name,
+      svc.port,
+    ];
+    const changed = await this.#redis
+      .dgMapService(
+        ...routeKeys(reg.containerId),
+        ...args,
+        svc.access ?? '',
+        svc.primary ? '1' : '0',
+        svc.hostname,
+        K.changes,
+      )
+      .catch((e) => Promise.reject(storeError(e)));
+    return changed === 1;
+  }
+
+  async unmapService(containerId: string, name: string): Promise<boolean> {
+    const changed = await this.#redis
+      .dgUnmapService(...routeKeys(containerId), containerId, name, K.changes)
+      .catch((e) => Promise.reject(storeError(e)));
+    return changed === 1;
+  }
+
+  async removeContainer(containerId: string): Promise<boolean> {
+    const removed = await this.#redis
+      .dgRemoveContainer(...routeKeys(containerId), K.activity, containerId, K.changes)
+      .catch((e) => Promise.reject(storeError(e)));
+    await this.#redis.del(K.health(containerId), K.history(containerId));
+    return removed === 1;
+  }
+
+  async getContainer(containerId: string): Promise<ContainerRecord | null> {
+    return toContainer(containerId, await this.#redis.hgetall(K.container(containerId)));
+  }
+
+  async listContainers(): Promise<ContainerRecord[]> {
+    const ids = (await this.#redis.smembers(K.containers)).sort();
+    const records = await Promise.all(ids.map((id) => this.getContainer(id)));
+    return records.filter((r): r is ContainerRecord => r !== null);
+  }
+
+  async listServices(containerId: string): Promise<ServiceRecord[]> {
+    const raw = await this.#redis.hgetall(K.services(containerId));
+    return Object.values(raw)
+      .map((v) => JSON.parse(v) as ServiceRecord)
+      .sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
+  }
+
+  async resolve(hostname: string): Promise<ResolvedRoute | null> {
+    const raw = await this.#redis.hget(K.hosts, hostname);
+    if (raw === null) return null;
+    const route = JSON.parse(raw) as StoredRoute;
+    const beat = await this.#redis.hget(K.health(route.containerId), 'beat');
+    return {
+      hostname,
+      ...route,
+      access: route.access as AccessLevel,
+      lastWatchdog: beat === null ? null : Number(beat),
+    };
+  }
+
+  async listRoutes(): Promise<Route[]> {
+    const all = await this.#redis.hgetall(K.hosts);
+    return Object.entries(all)
+      .map(([hostname, raw]) => ({ hostname, ...(JSON.parse(raw) as StoredRoute) }))
+      .sort((a, b) => a.hostname.localeCompare(b.hostname));
+  }
+
+  async routesVersion(): Promise<number> {
+    return Number((await this.#redis.get(K.version)) ?? 0);
+  }
+
+  async recordWatchdog(
+    reg: ContainerRegistration,
+    stats: SystemStats,
+    now: number,
+    livenessTimeoutMs: number,
+  ): Promise<void> {
+    const { containerId: cid } = reg;
+    await Promise.all([
+      this.#redis.dgTouchContainer(
+        K.containers,
+        K.container(cid),
+        cid,
+        reg.orgId,
+        reg.projectId,
+        reg.upstream,
+        reg.gateway,
+        reg.alias,
+        now,
+      ),
+      this.#redis.dgWatchdog(
+        K.health(cid),
+        K.history(cid),
+        now,
+        JSON.stringify(stats),
+        livenessTimeoutMs,
+        HISTORY_MS,
+        HISTORY_MAX,
+        cid,
+        K.changes,
+      ),
+    ]).catch((e) => Promise.reject(storeError(e)));
+  }
+
+  async recordActivity(times: ReadonlyMap<string, number>): Promise<void> {
+    if (times.size === 0) return;
+    const entries = [...times];
+    const keys = [K.activity, ...entries.map(([cid]) => K.container(cid))];
+    await this.#redis.dgActivity(keys.length, ...keys, ...entries.flat());
+  }
+
+  async health(containerId: string): Promise<Health> {
+    const [h, activity] = await Promise.all([
+      this.#redis.hgetall(K.health(containerId)),
+      this.#redis.hget(K.activity, containerId),
+    ]);
+    return {
+      containerId,
+      lastWatchdog: h.beat ? Number(h.beat) : null,
+      lastActivity: activity === null ? null : Number(activity),
+      stats: h.stats ? (JSON.parse(h.stats) as SystemStats) : null,
+    };
+  }
+
+  async statsHistory(containerId: string): Promise<StatsSample[]> {
+    const members = await this.#redis.zrange(K.history(containerId), '0', '-1');
+    return members.map((m) => {
+      const space = m.indexOf(' ');
+      return { at: Number(m.slice(0, space)), stats: JSON.parse(m.slice(space + 1)) as SystemStats };
+    });
+  }
+
+  async subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>> {
+    const remove = this.#feed.add(listener);
+    if (!this.#subscriber) await this.#startSubscriber();
+    return remove;
+  }
+
+  async ping(): Promise<void> {
+    await this.#redis.ping().catch((e) => Promise.reject(storeError(e)));
+  }
+
+  async close(): Promise<void> {
+    this.#feed.clear();
+    this.#subscriber?.disconnect();
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  async #startSubscriber(): Promise<void> {
+    const sub = new Redis(this.#url, { maxRetriesPerRequest: null });
+    this.#subscriber = sub;
+    sub.on('error', () => {});
+    sub.on('message', (_channel: string, message: string) => {
+      try {
+        this.#feed.emit(JSON.parse(message) as StoreChange);
+      } catch {
+        // A malformed message cannot be applied: treat it as a gap in the feed.
+        this.#feed.emit({ kind: 'resync' });
+      }
+    });
+    await sub.subscribe(K.changes);
+    // After a reconnect ioredis re-subscribes, but messages sent in between are lost: tell listeners.
+    sub.on('ready', () => this.#feed.emit({ kind: 'resync' }));
+  }
+}
