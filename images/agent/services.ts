@@ -1,0 +1,90 @@
+/** The services a container serves: parsing `--service` specs and keeping their registrations fresh. */
+import { AccessLevel, DEFAULT_ACCESS, type EventBody, ServiceName } from '../../shared/protocol.ts';
+import type { Log } from './log.ts';
+import { errorMessage } from './log.ts';
+
+export interface ServiceSpec {
+  name: string;
+  port: number;
+  primary: boolean;
+  access: AccessLevel;
+}
+
+/** Registration refresh period, as the legacy client (the gateway's liveness allows three missed beats). */
+export const SERVICE_REFRESH_MS = 15_000;
+
+/** Parses `name:port[:primary][:access]`; returns an error message for a bad spec. */
+export function parseServiceSpec(spec: string): ServiceSpec | string {
+  const [name = '', port = '', ...flags] = spec.split(':');
+  if (!ServiceName.safeParse(name).success) return `service "${spec}": "${name}" is not a service name`;
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+    return `service "${spec}": "${port}" is not a port (1..65535)`;
+  const result: ServiceSpec = { name, port: Number(port), primary: false, access: DEFAULT_ACCESS };
+  for (const flag of flags) {
+    const access = AccessLevel.safeParse(flag);
+    if (flag === 'primary') result.primary = true;
+    else if (access.success) result.access = access.data;
+    else return `service "${spec}": "${flag}" is neither "primary" nor an access level`;
+  }
+  return result;
+}
+
+/** The map event for one service. */
+export function mapEvent(service: ServiceSpec, projectId: string): EventBody {
+  return {
+    event: {
+      type: 'user-container:map-http-service',
+      name: service.name,
+      port: service.port,
+      primary: service.primary,
+      access: service.access,
+    },
+    project_id: projectId,
+  };
+}
+
+export interface ServiceRegistrar {
+  /** Registers every service now and restarts the refresh timer (call on every tunnel up). */
+  registerNow(): Promise<void>;
+  /** Stops refreshing (tunnel down, or shutting down). */
+  pause(): void;
+}
+
+export interface RegistrarDeps {
+  services: readonly ServiceSpec[];
+  projectId: string;
+  post(body: EventBody): Promise<void>;
+  log: Log;
+  intervalMs?: number;
+}
+
+/** Keeps the services registered while the tunnel is up; the gateway treats repeats as idempotent. */
+export function createServiceRegistrar(deps: RegistrarDeps): ServiceRegistrar {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const registerAll = async () => {
+    await Promise.all(
+      deps.services.map(async (service) => {
+        try {
+          await deps.post(mapEvent(service, deps.projectId));
+        } catch (error) {
+          deps.log('warn', 'service registration failed', {
+            service: service.name,
+            error: errorMessage(error),
+          });
+        }
+      }),
+    );
+  };
+  const pause = () => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+  };
+  return {
+    async registerNow() {
+      pause();
+      timer = setInterval(() => void registerAll(), deps.intervalMs ?? SERVICE_REFRESH_MS);
+      await registerAll();
+    },
+    pause,
+  };
+}
