@@ -1,0 +1,113 @@
+/**
+ * Environment -> validated configuration. A bad value stops the process with one line naming the
+ * variable and what it expects. Defaults make `npm start` work on a bare machine.
+ */
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { ErrorCode, GatewayError } from '../shared/errors.ts';
+import { parseDuration } from './duration.ts';
+
+const port = (what: string) => z.coerce.number({ error: what }).int(what).min(1, what).max(65535, what);
+const duration = (what: string) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: what });
+      return z.NEVER;
+    }
+    return ms;
+  });
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'true or false' })
+  .transform((v) => ['true', '1', 'yes'].includes(v));
+const hostnameLike = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i, 'a DNS name (optionally with :port)');
+
+const EnvSchema = z.object({
+  PORT: port('a TCP port from 1 to 65535').default(8080),
+  HOST: z.string().min(1, 'an address to bind').default('0.0.0.0'),
+  ADMIN_PORT: port('a TCP port from 1 to 65535').default(9090),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'a redis:// or rediss:// URL' }).optional(),
+  DOMAIN: z
+    .string()
+    .regex(
+      /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
+      'a lowercase DNS domain such as localhost or gw.example.com',
+    )
+    .default('localhost'),
+  GATEWAY_FQDN: hostnameLike.optional(),
+  GATEWAY_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-"')
+    .optional(),
+  JWT_PUBLIC_KEY: z
+    .string()
+    .includes('BEGIN PUBLIC KEY', { error: 'a PEM public key (-----BEGIN PUBLIC KEY-----)' })
+    .optional(),
+  JWT_ALGORITHM: z
+    .enum(['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'], {
+      error: 'a JWS algorithm such as RS256 or ES256',
+    })
+    .default('RS256'),
+  JWKS_URL: z.url({ protocol: /^https?$/, error: 'an http(s) URL of a JWKS document' }).optional(),
+  DEV_SIGNING_KEY: flag.default(true),
+  LIVENESS_TIMEOUT: duration('a duration such as 45s').default(45_000),
+  ROUTE_RETENTION: duration('a duration such as 24h').default(86_400_000),
+  DATA_DIR: z.string().min(1, 'a directory path').default('.data'),
+  EVENT_BODY_LIMIT: z.coerce
+    .number({ error: 'a size in bytes' })
+    .int('a size in bytes')
+    .min(1024, 'at least 1024 bytes')
+    .max(1_048_576, 'at most 1 MiB')
+    .default(65_536),
+  LOG_LEVEL: z
+    .enum(['debug', 'info', 'warn', 'error'], { error: 'debug, info, warn or error' })
+    .default('info'),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+type Parsed = z.output<typeof EnvSchema>;
+
+export interface Config extends Omit<Parsed, 'GATEWAY_FQDN' | 'GATEWAY_ID'> {
+  GATEWAY_FQDN: string;
+  GATEWAY_ID: string;
+}
+
+/** Validates the environment; throws a GatewayError whose message is the one line to print. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => k in EnvSchema.shape && v !== undefined && v !== ''),
+  );
+  const result = EnvSchema.safeParse(present);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    const got =
+      present[name] === undefined
+        ? ''
+        : ` (got "${name === 'JWT_PUBLIC_KEY' ? '...' : String(present[name]).slice(0, 60)}")`;
+    throw new GatewayError(
+      ErrorCode.BadConfig,
+      `config: ${name} must be ${issue?.message ?? 'valid'}${got}`,
+      500,
+    );
+  }
+  const c = result.data;
+  if (c.JWT_PUBLIC_KEY && c.JWKS_URL) {
+    throw new GatewayError(ErrorCode.BadConfig, 'config: set JWT_PUBLIC_KEY or JWKS_URL, not both', 500);
+  }
+  if (!c.JWT_PUBLIC_KEY && !c.JWKS_URL && !c.DEV_SIGNING_KEY) {
+    throw new GatewayError(
+      ErrorCode.BadConfig,
+      'config: JWT_PUBLIC_KEY or JWKS_URL must be set when DEV_SIGNING_KEY=false',
+      500,
+    );
+  }
+  return {
+    ...c,
+    GATEWAY_FQDN:
+      c.GATEWAY_FQDN ?? (c.DOMAIN === 'localhost' ? `localhost:${c.PORT}` : `gateway.${c.DOMAIN}`),
+    GATEWAY_ID: c.GATEWAY_ID ?? `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64),
+  };
+}

@@ -1,0 +1,30 @@
+/** The control app (Hono): the collab endpoints containers call, plus health. */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { ErrorCode, GatewayError } from '../../shared/errors.ts';
+import type { Logger } from '../log.ts';
+import { type CollabEventDeps, collabEventHandler } from './collab-event.ts';
+import type { ControlEnv } from './env.ts';
+import { errorResponder, notFound } from './errors.ts';
+import { mountHealth, type ReadinessCheck } from './health.ts';
+
+export interface ControlAppDeps extends CollabEventDeps {
+  log: Logger;
+  bodyLimitBytes: number;
+  readiness: ReadinessCheck[];
+}
+
+export function createControlApp(deps: ControlAppDeps): Hono<ControlEnv> {
+  const app = new Hono<ControlEnv>();
+  const limit = bodyLimit({
+    maxSize: deps.bodyLimitBytes,
+    onError: () => {
+      throw new GatewayError(ErrorCode.BodyTooLarge, `body is larger than ${deps.bodyLimitBytes} bytes`, 413);
+    },
+  });
+  app.post('/collab/event', limit, collabEventHandler(deps));
+  mountHealth(app, deps.readiness);
+  app.notFound(notFound);
+  app.onError(errorResponder(deps.log));
+  return app;
+}

@@ -1,0 +1,77 @@
+/** POST /collab/event: what containers send (service registration, watchdog, activity). */
+import type { Context } from 'hono';
+import { ErrorCode, forbidden } from '../../shared/errors.ts';
+import { hostnamesFor, serviceHostname } from '../../shared/hostnames.ts';
+import { activityMillis, type ContainerIdentity, normaliseSystem } from '../../shared/protocol.ts';
+import type { ContainerTokenVerifier } from '../auth/container-token.ts';
+import type { ContainerRegistration, Store } from '../store/store.ts';
+import type { ConnectionInfo, ControlEnv } from './env.ts';
+import { parseEventBody } from './event-parse.ts';
+
+export interface CollabEventDeps {
+  store: Store;
+  verifier: ContainerTokenVerifier;
+  domain: string;
+  gatewayId: string;
+  livenessTimeoutMs: number;
+  now: () => number;
+  /**
+   * The address the proxy will forward to for this container. Direct mode: the request's source
+   * address. VPN mode: the allocated VPN address, after checking the source is that address (403 if not).
+   */
+  upstreamOf: (identity: ContainerIdentity, connection: ConnectionInfo) => Promise<string>;
+}
+
+export function collabEventHandler(deps: CollabEventDeps) {
+  const { store, verifier, domain, gatewayId, livenessTimeoutMs, now } = deps;
+  return async (c: Context<ControlEnv>) => {
+    const identity = await verifier.verify(c.req.header('authorization'));
+    const body = parseEventBody(await c.req.text());
+    if (body.project_id !== undefined && body.project_id !== identity.projectId) {
+      throw forbidden(ErrorCode.ProjectMismatch, "project_id does not match the container token's project");
+    }
+    const upstream = await deps.upstreamOf(identity, c.env);
+    const parts = { containerId: identity.containerId, orgId: identity.orgId, domain };
+    const registration: ContainerRegistration = {
+      ...identity,
+      upstream,
+      gateway: gatewayId,
+      alias: serviceHostname(parts),
+    };
+    const event = body.event;
+    switch (event.type) {
+      case 'user-container:map-http-service': {
+        const [hostname] = hostnamesFor(parts, event.name, false);
+        await store.mapService(
+          registration,
+          {
+            name: event.name,
+            port: event.port,
+            access: event.access,
+            primary: event.primary,
+            hostname: hostname as string,
+          },
+          now(),
+        );
+        break;
+      }
+      case 'user-container:unmap-http-service':
+        await store.unmapService(identity.containerId, event.name);
+        break;
+      case 'user-container:watchdog':
+        await store.recordWatchdog(
+          registration,
+          event.stats ?? normaliseSystem(event.system ?? {}),
+          now(),
+          livenessTimeoutMs,
+        );
+        break;
+      case 'user-container:activity':
+        await store.recordActivity(
+          new Map([[identity.containerId, Math.min(activityMillis(event.last_activity), now())]]),
+        );
+        break;
+    }
+    return c.json({});
+  };
+}

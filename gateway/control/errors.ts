@@ -1,0 +1,21 @@
+/** One place that turns thrown errors into `{error:{code,message}}` responses. */
+import type { Context } from 'hono';
+import { ErrorCode, GatewayError } from '../../shared/errors.ts';
+import type { Logger } from '../log.ts';
+
+export function errorResponder(log: Logger) {
+  return (err: Error, c: Context) => {
+    if (err instanceof GatewayError) {
+      if (err.status >= 500) log.warn('request failed', { code: err.code, path: c.req.path });
+      return c.json(err.toBody(), err.status as 400);
+    }
+    log.error('unhandled error', { path: c.req.path, error: err.name, message: err.message });
+    return c.json(new GatewayError(ErrorCode.Internal, 'internal error').toBody(), 500);
+  };
+}
+
+export const notFound = (c: Context) =>
+  c.json(
+    new GatewayError(ErrorCode.NotFound, `no endpoint ${c.req.method} ${c.req.path}`, 404).toBody(),
+    404,
+  );

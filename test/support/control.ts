@@ -1,0 +1,68 @@
+/** Builds the control app in-process (no sockets) over a given store, with a fresh signing key. */
+import { generateKeyPair, SignJWT } from 'jose';
+import { createContainerTokenVerifier, mintContainerToken } from '../../gateway/auth/container-token.ts';
+import type { DevKey } from '../../gateway/auth/dev-key.ts';
+import { createControlApp } from '../../gateway/control/app.ts';
+import { plainAddress } from '../../gateway/control/env.ts';
+import { silentLogger } from '../../gateway/log.ts';
+import type { Store } from '../../gateway/store/store.ts';
+
+export const ORG = '0b7e6a5c-3f1e-4d2a-9c8b-1a2b3c4d5e6f';
+export const PROJECT = '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a';
+export const DOMAIN = 'localhost';
+
+export async function testKey(): Promise<DevKey> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  return { alg: 'RS256', kid: 'test', privateKey, publicKey };
+}
+
+export async function controlHarness(store: Store, opts: { bodyLimitBytes?: number } = {}) {
+  const key = await testKey();
+  const app = createControlApp({
+    store,
+    verifier: createContainerTokenVerifier(key.publicKey, ['RS256']),
+    domain: DOMAIN,
+    gatewayId: 'gw-test',
+    livenessTimeoutMs: 45_000,
+    now: Date.now,
+    upstreamOf: async (_identity, connection) => plainAddress(connection.remoteAddress),
+    log: silentLogger,
+    bodyLimitBytes: opts.bodyLimitBytes ?? 65_536,
+    readiness: [{ name: 'store', check: () => store.ping() }],
+  });
+  const token = (containerId = 'c1', projectId = PROJECT, orgId = ORG, ttlSeconds?: number) =>
+    mintContainerToken(key, { containerId, projectId, orgId, ttlSeconds });
+  const post = (authorization: string | undefined, body: string, remoteAddress = '127.0.0.1') =>
+    app.request(
+      '/collab/event',
+      {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          ...(authorization === undefined ? {} : { authorization }),
+        },
+      },
+      { remoteAddress, listener: 'public' as const },
+    );
+  /** A token with the right claims signed by a key the gateway does not trust. */
+  const foreignToken = async () => {
+    const other = await testKey();
+    return new SignJWT({
+      type: 'user_container_token',
+      user_container_id: 'c1',
+      project_id: PROJECT,
+      scope: `org:${ORG}:connect-vpn`,
+    })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setExpirationTime('1h')
+      .sign(other.privateKey);
+  };
+  return { app, key, token, post, foreignToken };
+}
+
+export const mapBody = (name: string, port: number | string, projectId: string | undefined = PROJECT) =>
+  `{"event":{"type":"user-container:map-http-service","port":${typeof port === 'number' ? port : JSON.stringify(port)},"name":${JSON.stringify(name)}}${projectId ? `,"project_id":"${projectId}"` : ''}}`;
+
+export const legacyWatchdogBody = (cards = '00:02.0 VGA compatible controller: X') =>
+  `{"event":{"type":"user-container:watchdog","system":{"cpu":{"usage":"0.08, 0.18, 0.11","count":"4","threads_per_core":"2","model":"Intel(R) X"},"memory":{"free":13935,"total":15926},"disk":{"size":"251G","usage":"13.00%"},"network":{"ping_time":"0.045/0.052/0.060/0.006 ms"},"graphic":{"cards":"${cards}"}}},"project_id":"${PROJECT}"}`;
