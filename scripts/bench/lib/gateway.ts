@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type BenchContainer,
+  extraContainers,
+  type GatewayIdentity,
+  mintMissingTokens,
+  registerContainers,
+} from './gateway-routes.ts';
+import { freePort, launchPinned, waitForHttp } from './launch.ts';
+import type { ProxyUnderTest, RunningProxy, StartContext } from './proxy-under-test.ts';
+
+/** The repository root (scripts/bench/lib -> ../../..). */
+export const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
+const BENCH_CONTAINER: BenchContainer = { containerId: 'bench', services: ['web'] };
+
+/** How one runtime starts `gateway/main.ts` (command relative to the repository root). */
+export interface GatewayRuntime {
+  name: string;
+  label: string;
+  command: string;
+  args: string[];
+}
+
+/**
+ * Node runs `node --import tsx` rather than `npx tsx`: the same loader in one process, so the npm and
+ * tsx supervisor processes (~90 MB, idle) are not charged to the gateway's memory.
+ */
+export const GATEWAY_RUNTIMES: readonly GatewayRuntime[] = [
+  {
+    name: 'gateway-node',
+    label: 'gateway (Node)',
+    command: process.execPath,
+    args: ['--import', 'tsx', 'gateway/main.ts'],
+  },
+  {
+    name: 'gateway-deno',
+    label: 'gateway (Deno)',
+    command: 'node_modules/.bin/deno',
+    args: ['run', '-A', '--unstable-sloppy-imports', 'gateway/main.ts'],
+  },
+  {
+    name: 'gateway-bun',
+    label: 'gateway (Bun)',
+    command: 'node_modules/.bin/bun',
+    args: ['gateway/main.ts'],
+  },
+];
+
+export interface GatewayBenchOptions {
+  /** Extra routes registered before the measured run (to compare route-table sizes). */
+  extraRoutes: number;
+  servicesPerContainer: number;
+  /** Additional environment for the gateway (`--gateway-env KEY=VALUE`). */
+  env: Record<string, string>;
+}
+
+/**
+ * The gateway as a proxy under test. DATA_DIR, the identity and minted tokens live for the whole run (a
+ * token stays valid across restarts on the same DATA_DIR); routes are registered again on every start.
+ */
+export function gatewayUnderTest(runtime: GatewayRuntime, options: GatewayBenchOptions): ProxyUnderTest {
+  const identity: GatewayIdentity = { orgId: randomUUID(), projectId: randomUUID() };
+  const tokens = new Map<string, string>();
+  const extras = extraContainers(options.extraRoutes, options.servicesPerContainer);
+  let dataDir: string | undefined;
+  const routesNote = options.extraRoutes > 0 ? ` + ${options.extraRoutes} routes` : '';
+
+  return {
+    name: runtime.name,
+    label: `${runtime.label}${routesNote}`,
+    async start(context: StartContext): Promise<RunningProxy> {
+      dataDir ??= mkdtempSync(join(context.workDir, `${runtime.name}-data-`));
+      const port = await freePort();
+      const env = {
+        PORT: String(port),
+        ADMIN_PORT: String(await freePort()),
+        DATA_DIR: dataDir,
+        DOMAIN: 'localhost',
+        ...options.env,
+      };
+      const launched = launchPinned({
+        cpus: context.proxyCpus,
+        command: runtime.command,
+        args: runtime.args,
+        env,
+        cwd: REPO_ROOT,
+        logDir: context.workDir,
+        name: runtime.name,
+      });
+      try {
+        await waitForHttp(launched, port, '/healthz');
+        const containers = [...extras, BENCH_CONTAINER];
+        await mintMissingTokens(
+          REPO_ROOT,
+          env,
+          identity,
+          containers.map((c) => c.containerId),
+          tokens,
+        );
+        // Extra routes first: the bench container's watchdog comes last, fresh for the measured run.
+        await registerContainers(port, context.origin.port, identity, extras, tokens);
+        await registerContainers(port, context.origin.port, identity, [BENCH_CONTAINER], tokens);
+      } catch (error) {
+        await launched.stop();
+        throw new Error(`${runtime.name}: ${(error as Error).message}\n--- log ---\n${launched.logTail()}`);
+      }
+      return {
+        port,
+        hostHeader: `uc-bench.org-${identity.orgId}.localhost`,
+        pid: launched.pid,
+        stop: () => launched.stop(),
+      };
+    },
+  };
+}

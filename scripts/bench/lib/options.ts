@@ -1,0 +1,92 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+const cpuList = z.string().regex(/^\d+(?:[-,]\d+)*$/, 'a taskset CPU list such as 1 or 0-1');
+
+export const BenchOptions = z.object({
+  reps: positiveInt.default(5),
+  duration: positiveInt.default(10),
+  warmup: z.coerce.number().int().nonnegative().default(3),
+  only: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined,
+    ),
+  body: z
+    .string()
+    .default('100')
+    .transform((v) => v.split(',').map(Number))
+    .pipe(z.array(z.union([z.literal(100), z.literal(65536)])).min(1)),
+  connections: positiveInt.default(50),
+  json: z.string().optional(),
+  routes: z.coerce.number().int().nonnegative().default(0),
+  servicesPerContainer: positiveInt.default(100),
+  gatewayEnv: z
+    .array(z.string().regex(/^[A-Z_][A-Z0-9_]*=/, 'KEY=VALUE'))
+    .default([])
+    .transform((pairs) =>
+      Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])),
+    ),
+  loadCpus: cpuList.default('0'),
+  proxyCpus: cpuList.default('1'),
+  keep: z.boolean().default(false),
+});
+export type BenchOptions = z.infer<typeof BenchOptions>;
+
+export const USAGE = `usage: npx tsx scripts/bench/proxy.ts [options]
+  --reps N                 interleaved repetitions, medians reported (5)
+  --duration S             measured wrk run, seconds (10)
+  --warmup S               wrk warm-up before each measured run, seconds (3)
+  --only a,b               proxies to run: direct,nginx,chp,fastify,gateway-node,gateway-deno,gateway-bun
+  --body 100|65536         response body size; "100,65536" runs both (100)
+  --connections N          wrk connections (50)
+  --routes N               extra routes registered in the gateway before measuring (0)
+  --services-per-container N   services per extra container, each container has its own token (100)
+  --gateway-env KEY=VALUE  extra environment for the gateway (repeatable)
+  --load-cpus LIST         CPUs for wrk and the origin (0)
+  --proxy-cpus LIST        CPUs for the proxy under test (1)
+  --json FILE              also write samples and medians as JSON
+  --keep                   keep the scratch directory (configs, logs) after the run`;
+
+/** Parses argv; throws with the offending option and the usage text. */
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      reps: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      only: { type: 'string' },
+      body: { type: 'string' },
+      connections: { type: 'string' },
+      json: { type: 'string' },
+      routes: { type: 'string' },
+      'services-per-container': { type: 'string' },
+      'gateway-env': { type: 'string', multiple: true },
+      'load-cpus': { type: 'string' },
+      'proxy-cpus': { type: 'string' },
+      keep: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) throw new Error(USAGE);
+  const parsed = BenchOptions.safeParse({
+    ...values,
+    servicesPerContainer: values['services-per-container'],
+    gatewayEnv: values['gateway-env'],
+    loadCpus: values['load-cpus'],
+    proxyCpus: values['proxy-cpus'],
+  });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`${issues}\n\n${USAGE}`);
+  }
+  return parsed.data;
+}
