@@ -21,12 +21,12 @@ export function importSigningKey(pem: string): Promise<CryptoKey> {
 }
 
 /**
- * A random 128-bit serial as lowercase hex. The top bit is cleared (DER integers are signed) and the
- * first byte is non-zero, so the hex is exactly what OpenVPN reports in `tls_serial_hex_0`.
+ * A random serial (126 random bits) as lowercase hex. The first byte is 0x40..0x7f: positive as a
+ * DER integer and without a leading zero, so the hex is already in normaliseSerial's spelling.
  */
 export function randomSerialHex(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
+  bytes[0] = ((bytes[0] ?? 0) & 0x3f) | 0x40;
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
