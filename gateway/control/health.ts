@@ -1,5 +1,5 @@
 /** /healthz (the process answers) and /readyz (its dependencies answer). */
-import type { Hono } from 'hono';
+import type { Env, Hono } from 'hono';
 import type { Store } from '../store/store.ts';
 
 export interface ReadinessCheck {
@@ -11,10 +11,7 @@ export function storeReadiness(store: Store): ReadinessCheck {
   return { name: 'store', check: () => store.ping() };
 }
 
-export function mountHealth<E extends object>(
-  app: Hono<E & { Bindings: object }>,
-  checks: ReadinessCheck[],
-): void {
+export function mountHealth<E extends Env>(app: Hono<E>, checks: ReadinessCheck[]): void {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     const results = await Promise.all(

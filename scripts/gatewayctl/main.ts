@@ -1,0 +1,119 @@
+/** gatewayctl: the operator's CLI. Human-readable tables by default, `--json` for scripts. */
+import { parseArgs } from 'node:util';
+import { mintContainerToken } from '../../gateway/auth/container-token.ts';
+import { readDevKey } from '../../gateway/auth/dev-key.ts';
+import { parseDuration } from '../../gateway/duration.ts';
+import { adminApiSource, redisSource, type Source } from './source.ts';
+import { age, table } from './table.ts';
+
+const USAGE = `usage: gatewayctl <command> [--json]
+  containers                 containers known to the store
+  routes                     the route table (hostname -> container, service, upstream)
+  health                     last watchdog age and online/offline per container
+  token --container ID --project UUID --org UUID [--ttl 365d]
+                             mint a development container token (needs the gateway's DATA_DIR)
+environment: REDIS_URL (read Redis directly), else the admin API at 127.0.0.1:ADMIN_PORT (9090);
+             DATA_DIR (.data) for token; LIVENESS_TIMEOUT (45s) for health`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    json: { type: 'boolean', default: false },
+    container: { type: 'string' },
+    project: { type: 'string' },
+    org: { type: 'string' },
+    ttl: { type: 'string', default: '365d' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+const env = process.env;
+const print = (data: unknown, human: () => string) =>
+  process.stdout.write(`${values.json ? JSON.stringify(data, null, 2) : human()}\n`);
+const fail = (message: string): never => {
+  process.stderr.write(`gatewayctl: ${message}\n`);
+  process.exit(2);
+};
+
+function source(): Source {
+  const liveness =
+    parseDuration(env.LIVENESS_TIMEOUT ?? '45s') ?? fail('LIVENESS_TIMEOUT must be a duration such as 45s');
+  if (env.REDIS_URL) return redisSource(env.REDIS_URL, liveness);
+  return adminApiSource(`http://127.0.0.1:${env.ADMIN_PORT ?? '9090'}`);
+}
+
+async function token(): Promise<void> {
+  const { container, project, org } = values;
+  if (!container || !project || !org) fail('token needs --container, --project and --org');
+  const ttl = parseDuration(values.ttl ?? '') ?? fail('--ttl must be a duration such as 365d');
+  const dataDir = env.DATA_DIR || '.data';
+  const key =
+    (await readDevKey(dataDir)) ??
+    fail(`no development key in ${dataDir}: start the gateway once (npm start) with the same DATA_DIR`);
+  const jwt = await mintContainerToken(key, {
+    containerId: container as string,
+    projectId: project as string,
+    orgId: org as string,
+    ttlSeconds: Math.round(ttl / 1000),
+  });
+  print({ token: jwt }, () => jwt);
+}
+
+async function read(command: string, src: Source): Promise<void> {
+  const now = Date.now();
+  if (command === 'containers') {
+    const rows = await src.containers();
+    print(rows, () =>
+      table(
+        ['CONTAINER', 'ORG', 'PROJECT', 'UPSTREAM', 'PRIMARY', 'GATEWAY', 'AGE'],
+        rows.map((c) => [
+          c.containerId,
+          c.orgId,
+          c.projectId,
+          c.upstream,
+          c.primary || '-',
+          c.gateway,
+          age(now - c.createdAt),
+        ]),
+      ),
+    );
+  } else if (command === 'routes') {
+    const rows = await src.routes();
+    print(rows, () =>
+      table(
+        ['HOSTNAME', 'CONTAINER', 'SERVICE', 'UPSTREAM', 'ACCESS'],
+        rows.map((r) => [r.hostname, r.containerId, r.service, `${r.upstream}:${r.port}`, r.access]),
+      ),
+    );
+  } else {
+    const rows = await src.health();
+    print(rows, () =>
+      table(
+        ['CONTAINER', 'STATE', 'LAST WATCHDOG', 'LOAD', 'MEMORY'],
+        rows.map((h) => [
+          h.containerId,
+          h.online ? 'online' : 'offline',
+          h.ageMs === null ? 'never' : `${age(h.ageMs)} ago`,
+          h.stats?.cpu.load?.join(' ') ?? '-',
+          h.stats?.memory.totalMb
+            ? `${h.stats.memory.availableMb ?? '?'}/${h.stats.memory.totalMb} MB free`
+            : '-',
+        ]),
+      ),
+    );
+  }
+}
+
+async function run(): Promise<void> {
+  const [command] = positionals;
+  if (values.help || !command) return void process.stdout.write(`${USAGE}\n`);
+  if (command === 'token') return token();
+  if (!['containers', 'routes', 'health'].includes(command)) fail(`unknown command "${command}"\n${USAGE}`);
+  const src = source();
+  try {
+    await read(command, src);
+  } finally {
+    await src.close();
+  }
+}
+
+run().catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));

@@ -1,0 +1,34 @@
+/**
+ * Where gatewayctl reads from: Redis directly (REDIS_URL, through the keys in redis/README.md), or,
+ * for a gateway on the embedded store, that gateway's admin API on loopback.
+ */
+import type { Inventory } from '../../gateway/control/inventory.ts';
+import { storeInventory } from '../../gateway/control/inventory.ts';
+import { RedisStore } from '../../gateway/store/redis.ts';
+
+export interface Source extends Inventory {
+  close(): Promise<void>;
+}
+
+export function redisSource(url: string, livenessTimeoutMs: number): Source {
+  const store = new RedisStore(url);
+  return { ...storeInventory(store, livenessTimeoutMs), close: () => store.close() };
+}
+
+export function adminApiSource(base: string): Source {
+  const get = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${base}${path}`).catch(() => {
+      throw new Error(
+        `no gateway admin API at ${base} (set REDIS_URL to read Redis, or ADMIN_PORT for the admin listener)`,
+      );
+    });
+    if (!res.ok) throw new Error(`admin API ${path} answered ${res.status}`);
+    return (await res.json()) as T;
+  };
+  return {
+    containers: () => get('/admin/containers'),
+    routes: () => get('/admin/routes'),
+    health: () => get('/admin/health'),
+    close: async () => {},
+  };
+}
