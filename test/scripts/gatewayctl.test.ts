@@ -1,0 +1,82 @@
+/** gatewayctl against a real Redis written by a real gateway: tables, --json, token. */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { legacyWatchdogBody, mapBody, ORG, PROJECT } from '../support/control.ts';
+import { type GatewayProcess, startGateway } from '../support/gateway-process.ts';
+import { startRedis, type TestRedis } from '../support/redis-server.ts';
+
+const run = promisify(execFile);
+
+describe('gatewayctl', () => {
+  let redis: TestRedis;
+  let gw: GatewayProcess;
+  const ctl = (args: string[], env: Record<string, string> = {}) =>
+    run('node_modules/.bin/gatewayctl', args, {
+      env: { ...process.env, REDIS_URL: redis.url, DATA_DIR: gw.dataDir, ...env },
+    });
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    gw = await startGateway('node', { REDIS_URL: redis.url });
+    const token = (await ctl(['token', '--container', 'uc_ctl1', '--project', PROJECT, '--org', ORG])).stdout
+      .trim()
+      .split('\n')
+      .at(-1) as string;
+    const post = (body: string) =>
+      fetch(`${gw.base}/collab/event`, { method: 'POST', body, headers: { authorization: token } });
+    expect((await post(mapBody('terminal', 7681))).status).toBe(200);
+    expect((await post(legacyWatchdogBody())).status).toBe(200);
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await redis?.stop();
+  });
+
+  it('lists routes as a table and as JSON', async () => {
+    const { stdout } = await ctl(['routes']);
+    expect(stdout).toMatch(/^HOSTNAME\s+CONTAINER\s+SERVICE\s+UPSTREAM\s+ACCESS/);
+    expect(stdout).toContain(`uc-uc-ctl1--terminal.org-${ORG}.localhost  uc_ctl1`);
+    const json = JSON.parse((await ctl(['routes', '--json'])).stdout);
+    expect(json).toHaveLength(2);
+    expect(json[0]).toMatchObject({
+      hostname: `uc-uc-ctl1--terminal.org-${ORG}.localhost`,
+      port: 7681,
+      upstream: '127.0.0.1',
+      access: 'project',
+    });
+  });
+
+  it('lists containers and their health with staleness', async () => {
+    const containers = JSON.parse((await ctl(['containers', '--json'])).stdout);
+    expect(containers).toEqual([
+      expect.objectContaining({
+        containerId: 'uc_ctl1',
+        orgId: ORG,
+        projectId: PROJECT,
+        primary: 'terminal',
+      }),
+    ]);
+    const health = JSON.parse((await ctl(['health', '--json'])).stdout);
+    expect(health[0]).toMatchObject({ containerId: 'uc_ctl1', online: true });
+    expect(health[0].ageMs).toBeGreaterThanOrEqual(0);
+    expect((await ctl(['health'])).stdout).toMatch(/uc_ctl1\s+online\s+\d+s ago/);
+    expect((await ctl(['health'], { LIVENESS_TIMEOUT: '1ms' })).stdout).toMatch(/uc_ctl1\s+offline/);
+  });
+
+  it('reads the admin API of a gateway on the embedded store when REDIS_URL is absent', async () => {
+    const { stdout } = await ctl(['routes', '--json'], { REDIS_URL: '', ADMIN_PORT: String(gw.adminPort) });
+    expect(JSON.parse(stdout)).toHaveLength(2);
+  });
+
+  it('fails with a clear message on a bad command or missing token options', async () => {
+    await expect(ctl(['frobnicate'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown command "frobnicate"'),
+    });
+    await expect(ctl(['token', '--container', 'x'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--project'),
+    });
+  });
+});
