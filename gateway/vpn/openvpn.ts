@@ -29,6 +29,8 @@ export interface SupervisorOptions {
   restartMaxMs?: number;
   /** Waiting for the child to exit after SIGTERM before SIGKILL. */
   stopTimeoutMs?: number;
+  /** Called after each (re)start once ready, with that run's management client. */
+  onReady?(management: OpenVpnManagement): void;
   log?(message: string): void;
 }
 
@@ -46,7 +48,8 @@ export class OpenVpnSupervisor {
   private delayMs: number;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly logLines: string[] = [];
-  private readonly o: Required<Omit<SupervisorOptions, 'log'>> & Pick<SupervisorOptions, 'log'>;
+  private readonly o: Required<Omit<SupervisorOptions, 'log' | 'onReady'>> &
+    Pick<SupervisorOptions, 'log' | 'onReady'>;
 
   constructor(options: SupervisorOptions) {
     this.o = {
@@ -119,6 +122,7 @@ export class OpenVpnSupervisor {
       throw error;
     }
     this.o.log?.(`openvpn ready (pid ${child.pid})`);
+    if (this.current) this.o.onReady?.(this.current);
   }
 
   private async becomeReady(): Promise<void> {

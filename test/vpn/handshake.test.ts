@@ -3,11 +3,11 @@
  * gateway's management client deciding, `openvpn` clients in namespace B with the inline .ovpn.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderInlineOvpn } from '../../gateway/vpn/client-config.ts';
+import { renderInlineOvpn, renderLegacyVpnConfig } from '../../gateway/vpn/client-config.ts';
 import { parseSubnet } from '../../gateway/vpn/ipam.ts';
 import type { AuthDecision, ClientChange, ConnectRequest } from '../../gateway/vpn/management.ts';
 import { OpenVpnSupervisor } from '../../gateway/vpn/openvpn.ts';
@@ -47,6 +47,7 @@ describe('OpenVPN handshake through the gateway management client', () => {
   const state = new MemoryVpnState(SUBNET);
   const decisions: { request: ConnectRequest; decision: AuthDecision }[] = [];
   const changes: ClientChange[] = [];
+  let readyRuns = 0;
   let pki: VpnPki;
   let crlPath: string;
 
@@ -72,9 +73,41 @@ describe('OpenVPN handshake through the gateway management client', () => {
     );
     const path = join(dir, `${name}.ovpn`);
     writeFileSync(path, ovpn, { mode: 0o600 });
-    const child = spawn('ip', ['netns', 'exec', ns.b, 'openvpn', '--config', path, '--dev', `tun-${name}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    return runClient(name, path, dir);
+  }
+
+  /** What a legacy client does: files named by the map keys, GATEWAY_FQDN replaced, credentials appended. */
+  async function startLegacyClient(name: string, password: string): Promise<RunningClient> {
+    if (!ns) throw new Error('no namespaces');
+    const issued = await pki.issueClientCertificate(name);
+    const answer = renderLegacyVpnConfig(
+      { caCertPem: pki.caCertPem, ...issued, tlsCryptKey: pki.tlsCryptKey },
+      { proto: 'udp', port: PORT, serverCommonName: pki.serverCommonName },
+    );
+    const home = join(dir, name);
+    mkdirSync(home, { mode: 0o700 });
+    for (const [file, content] of Object.entries(answer.certificates)) {
+      writeFileSync(join(home, file), content, { mode: 0o600 });
+    }
+    writeFileSync(join(home, 'vpn-credentials'), `${name}\n${password}\n`, { mode: 0o600 });
+    const config = answer.config.replaceAll('GATEWAY_FQDN', ns.addressA);
+    writeFileSync(
+      join(home, 'client.ovpn'),
+      `${config}auth-user-pass ${join(home, 'vpn-credentials')}\nauth-nocache\n`,
+    );
+    return runClient(name, 'client.ovpn', home);
+  }
+
+  function runClient(name: string, config: string, cwd: string): RunningClient {
+    if (!ns) throw new Error('no namespaces');
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', ns.b, 'openvpn', '--config', config, '--dev', `tun-${name}`],
+      {
+        cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const output: string[] = [];
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8');
@@ -115,6 +148,9 @@ describe('OpenVPN handshake through the gateway management client', () => {
       gatewayAddress: SUBNET.gateway,
       commandPrefix: ['ip', 'netns', 'exec', ns.a],
       management: { authorize, netmask: SUBNET.netmask, onClientChange: (c) => changes.push(c) },
+      onReady: () => {
+        readyRuns++;
+      },
     });
     await supervisor.start();
   });
@@ -189,5 +225,27 @@ describe('OpenVPN handshake through the gateway management client', () => {
       changes.some((c) => c.kind === 'disconnected' && c.client.commonName === 'c1'),
     );
     expect(management.clients().some((c) => c.commonName === 'c1')).toBe(false);
+  });
+
+  it('connects a legacy client (four files, template, auth-user-pass) and passes its credentials on', async () => {
+    const client = await startLegacyClient('c4', 'a-platform-vpn-secret');
+    const address = await waitFor('c4 tunnel address', () => addressIn(ns?.b ?? '', 'tun-c4'));
+    expect(address).toBe(`${await state.addressOf('c4')}/16`);
+    const request = decisions.find((d) => d.request.commonName === 'c4')?.request;
+    expect(request?.username).toBe('c4');
+    expect(request?.password).toBe('a-platform-vpn-secret');
+    client.child.kill('SIGTERM');
+    await client.exited;
+  });
+
+  it('restarts OpenVPN when it dies and is ready again', async () => {
+    const before = supervisor?.pid;
+    if (!before) throw new Error('openvpn is not running');
+    const runs = readyRuns;
+    process.kill(before, 'SIGKILL');
+    await waitFor('OpenVPN to be ready again', () => readyRuns > runs);
+    expect(supervisor?.pid).not.toBe(before);
+    expect(addressIn(ns?.a ?? '', 'tun0')).toBe(`${SUBNET.gateway}/16`);
+    expect(await supervisor?.management?.status()).toEqual([]);
   });
 });
