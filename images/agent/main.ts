@@ -4,7 +4,7 @@ import { parseCommand, USAGE } from './cli.ts';
 import { agentConfig } from './config.ts';
 import { createGatewayClient } from './gateway-client.ts';
 import { createLog, errorMessage } from './log.ts';
-import { mapEvent } from './services.ts';
+import { legacyMapEvent } from './services.ts';
 import { AgentSettings, describeSettingsError, parseSettings } from './settings.ts';
 import { sendWatchdog } from './watchdog.ts';
 
@@ -43,7 +43,7 @@ async function main(argv: readonly string[], env: Record<string, string | undefi
   switch (command.verb) {
     case 'map':
       try {
-        await client.postEvent(mapEvent(command.service, config.projectId));
+        await client.postEvent(legacyMapEvent(command.service, config.projectId));
         return 0;
       } catch (error) {
         log('warn', 'service registration failed', {

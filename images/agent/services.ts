@@ -43,6 +43,14 @@ export function mapEvent(service: ServiceSpec, projectId: string): EventBody {
   };
 }
 
+/** The map event as the legacy client sends it: name and port only, so the gateway's defaults apply. */
+export function legacyMapEvent(service: Pick<ServiceSpec, 'name' | 'port'>, projectId: string): EventBody {
+  return {
+    event: { type: 'user-container:map-http-service', name: service.name, port: service.port },
+    project_id: projectId,
+  };
+}
+
 export interface ServiceRegistrar {
   /** Registers every service now and restarts the refresh timer (call on every tunnel up). */
   registerNow(): Promise<void>;
