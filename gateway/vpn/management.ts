@@ -86,7 +86,8 @@ export class OpenVpnManagement {
     return [...this.connected.values()].map((c) => ({ ...c }));
   }
 
-  clientAuth(cid: number, kid: number, lines: readonly string[]): Promise<void> {
+  /** Allows a pending client with these config lines (`ifconfig-push ...`); lines are checked first. */
+  async clientAuth(cid: number, kid: number, lines: readonly string[]): Promise<void> {
     for (const line of lines) {
       if (!ConfigLine.safeParse(line).success) {
         throw new GatewayError(
@@ -97,9 +98,10 @@ export class OpenVpnManagement {
       }
     }
     const body = lines.length > 0 ? `\n${lines.join('\n')}` : '';
-    return this.send(`client-auth ${cid} ${kid}${body}\nEND`);
+    await this.send(`client-auth ${cid} ${kid}${body}\nEND`);
   }
 
+  /** Denies a pending client; it gets AUTH_FAILED and exits. */
   clientDeny(cid: number, kid: number, reason: string): Promise<void> {
     const quoted = quote(reason);
     return this.send(`client-deny ${cid} ${kid} ${quoted} ${quoted}`);
