@@ -3,7 +3,7 @@
  * runs here (settings, map, watchdog against a loopback server, SIGTERM); the musl one is checked
  * statically (it cannot run on Debian): its ELF interpreter must be musl's loader.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -15,12 +15,14 @@ import {
   statSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageRegistry } from '../../images/registry.ts';
 import { EventBody } from '../../shared/protocol.ts';
+import { requireCommand } from '../support/prerequisites.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BUN = join(ROOT, 'node_modules/.bin/bun');
@@ -209,6 +211,99 @@ describe('the compiled agent (glibc)', () => {
 
   it('is a dynamically linked ELF for the glibc loader', () => {
     expect(elfInterpreter(glibc)).toBe('/lib64/ld-linux-x86-64.so.2');
+  });
+});
+
+describe('the compiled agent fetching its VPN config over TLS', () => {
+  let https: ReturnType<typeof createHttpsServer>;
+  let url: string;
+  let caPath: string;
+  beforeAll(async () => {
+    requireCommand('openssl', 'openssl');
+    const keyPath = join(out, 'tls-key.pem');
+    caPath = join(out, 'tls-cert.pem');
+    // A self-signed certificate for 127.0.0.1: generated per run, never committed.
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        keyPath,
+        '-out',
+        caPath,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    // A config with no remote: the agent refuses it before starting OpenVPN, and says so.
+    https = createHttpsServer({ key: readFileSync(keyPath), cert: readFileSync(caPath) }, (_req, res) => {
+      res.end('client\ndev tun\n');
+    });
+    await new Promise<void>((done) => https.listen(0, '127.0.0.1', done));
+    url = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((done) => https?.close(done));
+  });
+
+  /** The error of the agent's first VPN attempt. */
+  async function firstAttemptError(env: Record<string, string>): Promise<string> {
+    const child = spawn(glibc, ['vpn-loop'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SETTINGS, DEMIURGE_GATEWAY_URL: url, ...env },
+    });
+    const exited = new Promise((done) => child.once('exit', done));
+    let stderr = '';
+    try {
+      return await new Promise<string>((done, fail) => {
+        const timer = setTimeout(() => fail(new Error(`no attempt seen: ${stderr}`)), 15_000);
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          const line = stderr.split('\n').find((l) => l.includes('vpn attempt failed'));
+          if (line) {
+            clearTimeout(timer);
+            done(String(JSON.parse(line).error));
+          }
+        });
+      });
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+
+  it('refuses a certificate the system CAs do not vouch for', async () => {
+    expect(await firstAttemptError({})).toMatch(/self.signed|certificate/i);
+  });
+
+  it('accepts it when pinned with DEMIURGE_GATEWAY_CA (a file path)', async () => {
+    expect(await firstAttemptError({ DEMIURGE_GATEWAY_CA: caPath })).toBe('the config names no remote');
+  });
+
+  it('accepts it when pinned inline in the settings (gateway_ca)', async () => {
+    const withCa = {
+      ...JSON.parse(Buffer.from(SETTINGS, 'base64').toString()),
+      gateway_ca: readFileSync(caPath, 'utf8'),
+    };
+    const error = await firstAttemptError({
+      SETTINGS: Buffer.from(JSON.stringify(withCa)).toString('base64'),
+    });
+    expect(error).toBe('the config names no remote');
+  });
+
+  it('skips verification only with DEMIURGE_INSECURE_TLS=1', async () => {
+    expect(await firstAttemptError({ DEMIURGE_INSECURE_TLS: '1' })).toBe('the config names no remote');
+    expect(await firstAttemptError({ DEMIURGE_INSECURE_TLS: '0' })).toMatch(/self.signed|certificate/i);
   });
 });
 
