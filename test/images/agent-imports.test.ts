@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const AGENT = join(import.meta.dirname, '../../images/agent');
-const ALLOWED = [/^\.\/[a-z-]+\.ts$/, /^\.\.\/\.\.\/shared\/[a-z-]+\.ts$/, /^node:[a-z/]+$/, /^zod$/];
+const ALLOWED = [/^\.\/[a-z-]+\.ts$/, /^\.\.\/\.\.\/shared\/[a-z-]+\.ts$/, /^node:[a-z_/]+$/, /^zod$/];
 
 describe('images/agent imports', () => {
   const files = readdirSync(AGENT).filter((f) => f.endsWith('.ts'));
