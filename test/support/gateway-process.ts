@@ -17,6 +17,7 @@ const COMMANDS: Record<Runtime, string[]> = {
 
 export interface GatewayProcess {
   runtime: Runtime;
+  pid: number;
   port: number;
   adminPort: number;
   dataDir: string;
@@ -65,6 +66,7 @@ export async function startGateway(
   }
   return {
     runtime,
+    pid: child.pid as number,
     port,
     adminPort,
     dataDir,

@@ -7,6 +7,7 @@ import { requireCommand } from './prerequisites.ts';
 
 export interface TestRedis {
   port: number;
+  pid: number;
   url: string;
   stop(): Promise<void>;
 }
@@ -33,6 +34,7 @@ export async function startRedis(): Promise<TestRedis> {
   });
   return {
     port,
+    pid: child.pid as number,
     url: `redis://127.0.0.1:${port}`,
     async stop() {
       if (child.exitCode === null) {
