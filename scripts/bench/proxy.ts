@@ -101,6 +101,7 @@ async function main(): Promise<void> {
     extraRoutes: options.routes,
     servicesPerContainer: options.servicesPerContainer,
     env: options.gatewayEnv,
+    gatewayctl: options.gatewayctl,
   });
   const proxies = selectProxies(all, options.only);
   if (!options.only && !gatewayPresent())

@@ -1,17 +1,24 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { GATEWAY_RUNTIMES, type GatewayBenchOptions, gatewayUnderTest, REPO_ROOT } from './gateway.ts';
+import {
+  GATEWAY_RUNTIMES,
+  type GatewayBenchOptions,
+  gatewayFixture,
+  gatewayUnderTest,
+  REPO_ROOT,
+} from './gateway.ts';
 import { chp, direct, fastifyProxy, nginxProxy } from './peers.ts';
 import type { ProxyUnderTest } from './proxy-under-test.ts';
 
 /** Every proxy the bench knows, in table order: peers first, then the gateway on each runtime. */
 export function allProxies(gateway: GatewayBenchOptions): ProxyUnderTest[] {
+  const fixture = gatewayFixture();
   return [
     direct,
     nginxProxy,
     chp,
     fastifyProxy,
-    ...GATEWAY_RUNTIMES.map((r) => gatewayUnderTest(r, gateway)),
+    ...GATEWAY_RUNTIMES.map((r) => gatewayUnderTest(r, gateway, fixture)),
   ];
 }
 

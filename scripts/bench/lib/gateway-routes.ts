@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Pool } from 'undici';
 import { z } from 'zod';
 import type { EventBody } from '../../../shared/protocol.ts';
 import { forEachBounded } from './bounded.ts';
@@ -10,6 +11,7 @@ const MINT_CONCURRENCY = 4;
 /** Map events in flight during route pre-registration. */
 const EVENT_CONCURRENCY = 32;
 const MINT_TIMEOUT_MS = 30_000;
+const EVENT_TIMEOUT_MS = 10_000;
 
 export interface BenchContainer {
   containerId: string;
@@ -22,8 +24,13 @@ export interface GatewayIdentity {
   projectId: string;
 }
 
+export interface CommandLine {
+  command: string;
+  args: string[];
+}
+
 /** How `gatewayctl` is run: `node <bin>` from package.json when the file exists, else `npx gatewayctl`. */
-function gatewayctlCommand(repoRoot: string): { command: string; args: string[] } {
+export function gatewayctlCommand(repoRoot: string): CommandLine {
   const pkg = z
     .object({ bin: z.record(z.string(), z.string()).optional() })
     .parse(JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')));
@@ -34,12 +41,13 @@ function gatewayctlCommand(repoRoot: string): { command: string; args: string[] 
 
 /** Mints one container token with `gatewayctl token` against DATA_DIR (the token is its last stdout line). */
 export function mintToken(
+  gatewayctl: CommandLine,
   repoRoot: string,
   env: Record<string, string>,
   identity: GatewayIdentity,
   containerId: string,
 ): Promise<string> {
-  const { command, args } = gatewayctlCommand(repoRoot);
+  const { command, args } = gatewayctl;
   const fullArgs = [
     ...args,
     'token',
@@ -69,6 +77,7 @@ export function mintToken(
 
 /** Mints tokens for every container not yet in `tokens` (kept across repetitions: same DATA_DIR). */
 export async function mintMissingTokens(
+  gatewayctl: CommandLine,
   repoRoot: string,
   env: Record<string, string>,
   identity: GatewayIdentity,
@@ -77,22 +86,25 @@ export async function mintMissingTokens(
 ): Promise<void> {
   const missing = containerIds.filter((id) => !tokens.has(id));
   await forEachBounded(missing, MINT_CONCURRENCY, async (id) => {
-    tokens.set(id, await mintToken(repoRoot, env, identity, id));
+    tokens.set(id, await mintToken(gatewayctl, repoRoot, env, identity, id));
   });
 }
 
 /** POSTs one legacy-format event to the gateway's control app; throws with the gateway's answer on non-200. */
-export async function postEvent(port: number, token: string, body: EventBody): Promise<void> {
-  const response = await fetch(`http://127.0.0.1:${port}/collab/event`, {
+export async function postEvent(pool: Pool, token: string, body: EventBody): Promise<void> {
+  // undici's request() rather than fetch(): 100,000 map events go several times faster.
+  const response = await pool.request({
+    path: '/collab/event',
     method: 'POST',
     headers: { authorization: token, 'content-type': 'application/json' },
     body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
+    headersTimeout: EVENT_TIMEOUT_MS,
+    bodyTimeout: EVENT_TIMEOUT_MS,
   });
-  const text = await response.text();
-  if (response.status !== 200)
+  const text = await response.body.text();
+  if (response.statusCode !== 200)
     throw new Error(
-      `POST /collab/event ${body.event.type} answered ${response.status}: ${text.slice(0, 500)}`,
+      `POST /collab/event ${body.event.type} answered ${response.statusCode}: ${text.slice(0, 500)}`,
     );
 }
 
@@ -115,18 +127,23 @@ export async function registerContainers(
   const maps = containers.flatMap((container) =>
     container.services.map((name) => ({ containerId: container.containerId, name })),
   );
-  await forEachBounded(maps, EVENT_CONCURRENCY, ({ containerId, name }) =>
-    postEvent(port, token(containerId), {
-      event: { type: 'user-container:map-http-service', port: originPort, name, access: 'public' },
-      project_id: identity.projectId,
-    }),
-  );
-  await forEachBounded(containers, EVENT_CONCURRENCY, ({ containerId }) =>
-    postEvent(port, token(containerId), {
-      event: { type: 'user-container:watchdog', system: {} },
-      project_id: identity.projectId,
-    }),
-  );
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: EVENT_CONCURRENCY });
+  try {
+    await forEachBounded(maps, EVENT_CONCURRENCY, ({ containerId, name }) =>
+      postEvent(pool, token(containerId), {
+        event: { type: 'user-container:map-http-service', port: originPort, name, access: 'public' },
+        project_id: identity.projectId,
+      }),
+    );
+    await forEachBounded(containers, EVENT_CONCURRENCY, ({ containerId }) =>
+      postEvent(pool, token(containerId), {
+        event: { type: 'user-container:watchdog', system: {} },
+        project_id: identity.projectId,
+      }),
+    );
+  } finally {
+    await pool.close();
+  }
 }
 
 /**

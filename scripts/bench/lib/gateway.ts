@@ -3,8 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type BenchContainer,
+  type CommandLine,
   extraContainers,
   type GatewayIdentity,
+  gatewayctlCommand,
   mintMissingTokens,
   registerContainers,
 } from './gateway-routes.ts';
@@ -54,30 +56,53 @@ export interface GatewayBenchOptions {
   servicesPerContainer: number;
   /** Additional environment for the gateway (`--gateway-env KEY=VALUE`). */
   env: Record<string, string>;
+  /** `gatewayctl` command line (`--gatewayctl`); default: package.json's bin, run with node. */
+  gatewayctl?: CommandLine;
 }
 
 /**
- * The gateway as a proxy under test. DATA_DIR, the identity and minted tokens live for the whole run (a
- * token stays valid across restarts on the same DATA_DIR); routes are registered again on every start.
+ * What the gateway entries share for the whole run: one DATA_DIR (its development signing key), one
+ * identity and the tokens minted with it. A token stays valid across restarts and runtimes on the same
+ * DATA_DIR, so 1,000 tokens for 100,000 routes are minted once; routes are registered on every start.
  */
-export function gatewayUnderTest(runtime: GatewayRuntime, options: GatewayBenchOptions): ProxyUnderTest {
-  const identity: GatewayIdentity = { orgId: randomUUID(), projectId: randomUUID() };
-  const tokens = new Map<string, string>();
+export interface GatewayFixture {
+  identity: GatewayIdentity;
+  tokens: Map<string, string>;
+  dataDir: string | undefined;
+}
+
+export function gatewayFixture(): GatewayFixture {
+  return {
+    identity: { orgId: randomUUID(), projectId: randomUUID() },
+    tokens: new Map(),
+    dataDir: undefined,
+  };
+}
+
+/** The gateway on one runtime as a proxy under test (started fresh, routes registered, on every start). */
+export function gatewayUnderTest(
+  runtime: GatewayRuntime,
+  options: GatewayBenchOptions,
+  fixture: GatewayFixture,
+): ProxyUnderTest {
+  const { identity, tokens } = fixture;
   const extras = extraContainers(options.extraRoutes, options.servicesPerContainer);
-  let dataDir: string | undefined;
   const routesNote = options.extraRoutes > 0 ? ` + ${options.extraRoutes} routes` : '';
 
   return {
     name: runtime.name,
     label: `${runtime.label}${routesNote}`,
     async start(context: StartContext): Promise<RunningProxy> {
-      dataDir ??= mkdtempSync(join(context.workDir, `${runtime.name}-data-`));
+      fixture.dataDir ??= mkdtempSync(join(context.workDir, 'gateway-data-'));
+      const dataDir = fixture.dataDir;
       const port = await freePort();
       const env = {
         PORT: String(port),
         ADMIN_PORT: String(await freePort()),
         DATA_DIR: dataDir,
         DOMAIN: 'localhost',
+        // Loopback only: the default 0.0.0.0 would expose the bench gateway.
+        HOST: '127.0.0.1',
         ...options.env,
       };
       const launched = launchPinned({
@@ -93,6 +118,7 @@ export function gatewayUnderTest(runtime: GatewayRuntime, options: GatewayBenchO
         await waitForHttp(launched, port, '/healthz');
         const containers = [...extras, BENCH_CONTAINER];
         await mintMissingTokens(
+          options.gatewayctl ?? gatewayctlCommand(REPO_ROOT),
           REPO_ROOT,
           env,
           identity,

@@ -34,6 +34,13 @@ export const BenchOptions = z.object({
     .transform((pairs) =>
       Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])),
     ),
+  gatewayctl: z
+    .string()
+    .optional()
+    .transform((v) => {
+      const [command, ...args] = v?.split(/\s+/).filter(Boolean) ?? [];
+      return command ? { command, args } : undefined;
+    }),
   loadCpus: cpuList.default('0'),
   proxyCpus: cpuList.default('1'),
   keep: z.boolean().default(false),
@@ -50,6 +57,7 @@ export const USAGE = `usage: npx tsx scripts/bench/proxy.ts [options]
   --routes N               extra routes registered in the gateway before measuring (0)
   --services-per-container N   services per extra container, each container has its own token (100)
   --gateway-env KEY=VALUE  extra environment for the gateway (repeatable)
+  --gatewayctl "CMD ARGS"  how to run gatewayctl (default: node <package.json bin>)
   --load-cpus LIST         CPUs for wrk and the origin (0)
   --proxy-cpus LIST        CPUs for the proxy under test (1)
   --json FILE              also write samples and medians as JSON
@@ -70,6 +78,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       routes: { type: 'string' },
       'services-per-container': { type: 'string' },
       'gateway-env': { type: 'string', multiple: true },
+      gatewayctl: { type: 'string' },
       'load-cpus': { type: 'string' },
       'proxy-cpus': { type: 'string' },
       keep: { type: 'boolean' },
