@@ -14,6 +14,14 @@ export const RedisKeys = {
   health: (cid: string) => `dg:{c:${cid}}:health`,
   history: (cid: string) => `dg:{c:${cid}}:history`,
   changes: 'dg:changes',
+  // VPN state shares the hash tag {vpn}: allocation changes both address indexes and the cursor atomically.
+  vpnAddresses: 'dg:{vpn}:addresses',
+  vpnAddressOwners: 'dg:{vpn}:address-owners',
+  vpnCursor: 'dg:{vpn}:cursor',
+  vpnSerials: 'dg:{vpn}:serials',
+  vpnRevokedSerials: 'dg:{vpn}:revoked-serials',
+  vpnRevokedContainers: 'dg:{vpn}:revoked-containers',
+  vpnPki: 'dg:{vpn}:pki',
 } as const;
 
 /** The documented key patterns (as written in redis/README.md), `<cid>` standing for a container id. */
@@ -26,4 +34,11 @@ export const DOCUMENTED_PATTERNS = [
   RedisKeys.activity,
   RedisKeys.health('<cid>'),
   RedisKeys.history('<cid>'),
+  RedisKeys.vpnAddresses,
+  RedisKeys.vpnAddressOwners,
+  RedisKeys.vpnCursor,
+  RedisKeys.vpnSerials,
+  RedisKeys.vpnRevokedSerials,
+  RedisKeys.vpnRevokedContainers,
+  RedisKeys.vpnPki,
 ] as const;

@@ -1,0 +1,135 @@
+/**
+ * The Redis VpnStateStore: every key in the one slot `{vpn}` (see redis/README.md). Allocation, release
+ * and revocation are Lua scripts (redis/vpn_*.lua), so they stay atomic across any number of gateways.
+ */
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { ErrorCode, GatewayError } from '../../shared/errors.ts';
+import { RedisKeys as K } from '../store/redis-keys.ts';
+import { DEFAULT_VPN_SUBNET, parseSubnet, type VpnSubnet } from './ipam.ts';
+import { normaliseSerial } from './pki-keys.ts';
+import type { VpnStateStore } from './vpn-state.ts';
+
+interface VpnScriptCommands {
+  dgVpnAllocate(
+    addresses: string,
+    owners: string,
+    cursor: string,
+    ...argv: (string | number)[]
+  ): Promise<string>;
+  dgVpnRelease(addresses: string, owners: string, containerId: string): Promise<number>;
+  dgVpnRevoke(
+    serials: string,
+    revokedSerials: string,
+    revokedContainers: string,
+    cid: string,
+  ): Promise<string[]>;
+}
+
+const read = (name: string) => readFileSync(new URL(`../../redis/${name}.lua`, import.meta.url), 'utf8');
+
+/** Defines the VPN script commands on a connection (EVALSHA, EVAL on a miss). */
+function defineVpnScripts(redis: Redis): Redis & VpnScriptCommands {
+  redis.defineCommand('dgVpnAllocate', { lua: read('vpn_allocate'), numberOfKeys: 3 });
+  redis.defineCommand('dgVpnRelease', { lua: read('vpn_release'), numberOfKeys: 2 });
+  redis.defineCommand('dgVpnRevoke', { lua: read('vpn_revoke'), numberOfKeys: 3 });
+  return redis as Redis & VpnScriptCommands;
+}
+
+const storeFailed = () => new GatewayError(ErrorCode.StoreUnavailable, 'the store failed to answer', 503);
+
+export class RedisVpnState implements VpnStateStore {
+  readonly #redis: Redis & VpnScriptCommands;
+  readonly #subnet: VpnSubnet;
+  /** Only a connection this instance opened is closed by close(). */
+  readonly #ownsConnection: boolean;
+
+  /** `redis` is a URL (own connection) or an existing ioredis connection (shared; close() leaves it open). */
+  constructor(redis: string | Redis, subnet: string | VpnSubnet = DEFAULT_VPN_SUBNET) {
+    this.#subnet = typeof subnet === 'string' ? parseSubnet(subnet) : subnet;
+    this.#ownsConnection = typeof redis === 'string';
+    const connection =
+      typeof redis === 'string'
+        ? new Redis(redis, { maxRetriesPerRequest: 2, enableAutoPipelining: true })
+        : redis;
+    // Reconnects by itself; callers see failed commands as GW_ERR_STORE_UNAVAILABLE.
+    if (this.#ownsConnection) connection.on('error', () => {});
+    this.#redis = defineVpnScripts(connection);
+  }
+
+  async allocateAddress(containerId: string): Promise<string> {
+    const { first, last, cidr, capacity } = this.#subnet;
+    return this.#redis
+      .dgVpnAllocate(K.vpnAddresses, K.vpnAddressOwners, K.vpnCursor, containerId, first, last)
+      .catch((e: unknown) => {
+        if (e instanceof Error && e.message.includes('GW_POOL_EXHAUSTED')) {
+          const why = `no free VPN address left in ${cidr} (${capacity} containers)`;
+          throw new GatewayError(ErrorCode.AddressPoolExhausted, why, 503);
+        }
+        throw storeFailed();
+      });
+  }
+
+  async releaseAddress(containerId: string): Promise<boolean> {
+    const released = await this.#guard(
+      this.#redis.dgVpnRelease(K.vpnAddresses, K.vpnAddressOwners, containerId),
+    );
+    return released === 1;
+  }
+
+  addressOf(containerId: string): Promise<string | null> {
+    return this.#guard(this.#redis.hget(K.vpnAddresses, containerId));
+  }
+
+  containerAt(address: string): Promise<string | null> {
+    return this.#guard(this.#redis.hget(K.vpnAddressOwners, address));
+  }
+
+  async listAddresses(): Promise<Map<string, string>> {
+    return new Map(Object.entries(await this.#guard(this.#redis.hgetall(K.vpnAddresses))));
+  }
+
+  async setClientSerial(containerId: string, serialHex: string): Promise<void> {
+    await this.#guard(this.#redis.hset(K.vpnSerials, containerId, normaliseSerial(serialHex)));
+  }
+
+  clientSerial(containerId: string): Promise<string | null> {
+    return this.#guard(this.#redis.hget(K.vpnSerials, containerId));
+  }
+
+  revoke(containerId: string): Promise<string[]> {
+    return this.#guard(
+      this.#redis.dgVpnRevoke(K.vpnSerials, K.vpnRevokedSerials, K.vpnRevokedContainers, containerId),
+    );
+  }
+
+  async isRevoked(containerId: string): Promise<boolean> {
+    return (await this.#guard(this.#redis.sismember(K.vpnRevokedContainers, containerId))) === 1;
+  }
+
+  async revokedSerials(): Promise<string[]> {
+    // A SET has no order; sorted, so the CRL (and any diff of it) is the same on every gateway.
+    return (await this.#guard(this.#redis.smembers(K.vpnRevokedSerials))).sort();
+  }
+
+  loadPki(): Promise<string | null> {
+    return this.#guard(this.#redis.get(K.vpnPki));
+  }
+
+  async savePki(pki: string): Promise<string> {
+    // The PKI is never rewritten once set, so reading it after a lost SET NX race sees the winner's.
+    const set = await this.#guard(this.#redis.set(K.vpnPki, pki, 'NX'));
+    if (set === 'OK') return pki;
+    return (await this.#guard(this.#redis.get(K.vpnPki))) ?? pki;
+  }
+
+  /** Closes the connection when this instance opened it. */
+  async close(): Promise<void> {
+    if (!this.#ownsConnection) return;
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  #guard<T>(pending: Promise<T>): Promise<T> {
+    return pending.catch(() => Promise.reject(storeFailed()));
+  }
+}
