@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DOCUMENTED_PATTERNS } from '../../gateway/store/redis-keys.ts';
 import { RedisStore } from '../../gateway/store/redis.ts';
+import { DOCUMENTED_PATTERNS } from '../../gateway/store/redis-keys.ts';
+import { RedisVpnState } from '../../gateway/vpn/vpn-state-redis.ts';
 import { startRedis, type TestRedis } from '../support/redis-server.ts';
 import { reg, stats, svc } from './contract.ts';
 
@@ -19,13 +20,16 @@ const documentedInReadme = () => {
   const readme = readFileSync(new URL('../../redis/README.md', import.meta.url), 'utf8');
   return new Set([...readme.matchAll(/^\| `(dg:\{[^`]+)` \|/gm)].map((m) => m[1]));
 };
-const toPattern = (key: string) => key.replace(/^(dg:\{rt\}:(?:container|services):).+$/, '$1<cid>').replace(/^dg:\{c:[^}]+\}/, 'dg:{c:<cid>}');
+const toPattern = (key: string) =>
+  key
+    .replace(/^(dg:\{rt\}:(?:container|services):).+$/, '$1<cid>')
+    .replace(/^dg:\{c:[^}]+\}/, 'dg:{c:<cid>}');
 
 it('documents every key pattern the code defines, and no other', () => {
   expect(documentedInReadme()).toEqual(new Set(DOCUMENTED_PATTERNS));
 });
 
-it('writes only documented keys, and all of them, through every store operation', async () => {
+it('writes only documented keys, and all of them, through every store and VPN state operation', async () => {
   const store = new RedisStore(redis.url);
   await store.mapService(reg('c1'), svc('c1', 'terminal', 7681), Date.now());
   await store.mapService(reg('c1'), svc('c1', 'web', 8080), Date.now());
@@ -33,6 +37,15 @@ it('writes only documented keys, and all of them, through every store operation'
   await store.recordActivity(new Map([['c1', Date.now()]]));
   await store.recordWatchdog(reg('c2'), stats(), Date.now(), 45_000);
   await store.unmapService('c1', 'web');
+  const vpn = new RedisVpnState(redis.url);
+  await vpn.allocateAddress('c1');
+  await vpn.allocateAddress('c2');
+  await vpn.releaseAddress('c2');
+  await vpn.setClientSerial('c1', '0a');
+  await vpn.setClientSerial('c2', '0b');
+  await vpn.revoke('c2');
+  await vpn.savePki('pki');
+  await vpn.close();
   const admin = new Redis(redis.url);
   const written = new Set((await admin.keys('*')).map(toPattern));
   await admin.quit();
