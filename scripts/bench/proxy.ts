@@ -88,7 +88,7 @@ function printTables(options: BenchOptions, rows: Row[]): void {
     const title = bodyBytes === 100 ? '100-byte body' : '64 KiB body';
     console.log(
       `\n## ${title}, -c${options.connections} (median of ${options.reps}, ${options.duration} s runs` +
-        `${options.routes > 0 ? `, ${options.routes} extra gateway routes` : ''})\n`,
+        `${options.routes.some((n) => n > 0) ? `, ${options.routes.join(' / ')} extra gateway routes` : ''})\n`,
     );
     console.log(markdownTable(rows.filter((r) => r.bodyBytes === bodyBytes)));
   }
@@ -97,8 +97,7 @@ function printTables(options: BenchOptions, rows: Row[]): void {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   requireTools(options);
-  const all = allProxies({
-    extraRoutes: options.routes,
+  const all = allProxies(options.routes, {
     servicesPerContainer: options.servicesPerContainer,
     env: options.gatewayEnv,
     gatewayctl: options.gatewayctl,

@@ -10,16 +10,16 @@ import {
 import { chp, direct, fastifyProxy, nginxProxy } from './peers.ts';
 import type { ProxyUnderTest } from './proxy-under-test.ts';
 
-/** Every proxy the bench knows, in table order: peers first, then the gateway on each runtime. */
-export function allProxies(gateway: GatewayBenchOptions): ProxyUnderTest[] {
+/**
+ * Every proxy the bench knows, in table order: peers first, then the gateway on each runtime, once per
+ * route-table size.
+ */
+export function allProxies(routeCounts: readonly number[], gateway: GatewayBenchOptions): ProxyUnderTest[] {
   const fixture = gatewayFixture();
-  return [
-    direct,
-    nginxProxy,
-    chp,
-    fastifyProxy,
-    ...GATEWAY_RUNTIMES.map((r) => gatewayUnderTest(r, gateway, fixture)),
-  ];
+  const gateways = GATEWAY_RUNTIMES.flatMap((runtime) =>
+    routeCounts.map((routes) => gatewayUnderTest(runtime, gateway, fixture, routes, routeCounts.length > 1)),
+  );
+  return [direct, nginxProxy, chp, fastifyProxy, ...gateways];
 }
 
 /** Whether gateway/main.ts exists yet (the default selection leaves the gateway out until it does). */
@@ -27,11 +27,15 @@ export function gatewayPresent(): boolean {
   return existsSync(join(REPO_ROOT, 'gateway', 'main.ts'));
 }
 
+/** `--only gateway-node` also selects `gateway-node@10` and `gateway-node@100000`. */
+const selected = (proxy: ProxyUnderTest, only: readonly string[]) =>
+  only.some((name) => proxy.name === name || proxy.name.startsWith(`${name}@`));
+
 /** The proxies selected by `--only` (unknown names are an error), else all that can run. */
 export function selectProxies(all: readonly ProxyUnderTest[], only: string[] | undefined): ProxyUnderTest[] {
   if (!only) return all.filter((p) => gatewayPresent() || !p.name.startsWith('gateway-'));
-  const unknown = only.filter((name) => !all.some((p) => p.name === name));
+  const unknown = only.filter((name) => !all.some((p) => selected(p, [name])));
   if (unknown.length > 0)
     throw new Error(`unknown proxy ${unknown.join(', ')}; known: ${all.map((p) => p.name).join(', ')}`);
-  return all.filter((p) => only.includes(p.name));
+  return all.filter((p) => selected(p, only));
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { z } from 'zod';
@@ -29,8 +29,13 @@ export interface CommandLine {
   args: string[];
 }
 
-/** How `gatewayctl` is run: `node <bin>` from package.json when the file exists, else `npx gatewayctl`. */
+/**
+ * How `gatewayctl` is run: its installed bin (`node_modules/.bin`, a local package) or package.json's
+ * `bin` with this Node (npx would add ~0.3 s to each of up to 1,000 tokens), else `npx gatewayctl`.
+ */
 export function gatewayctlCommand(repoRoot: string): CommandLine {
+  const installed = join(repoRoot, 'node_modules', '.bin', 'gatewayctl');
+  if (existsSync(installed)) return { command: process.execPath, args: [realpathSync(installed)] };
   const pkg = z
     .object({ bin: z.record(z.string(), z.string()).optional() })
     .parse(JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')));

@@ -51,8 +51,6 @@ export const GATEWAY_RUNTIMES: readonly GatewayRuntime[] = [
 ];
 
 export interface GatewayBenchOptions {
-  /** Extra routes registered before the measured run (to compare route-table sizes). */
-  extraRoutes: number;
   servicesPerContainer: number;
   /** Additional environment for the gateway (`--gateway-env KEY=VALUE`). */
   env: Record<string, string>;
@@ -84,13 +82,16 @@ export function gatewayUnderTest(
   runtime: GatewayRuntime,
   options: GatewayBenchOptions,
   fixture: GatewayFixture,
+  extraRoutes: number,
+  /** Whether several route-table sizes run side by side (the size then becomes part of the name). */
+  sizeInName: boolean,
 ): ProxyUnderTest {
   const { identity, tokens } = fixture;
-  const extras = extraContainers(options.extraRoutes, options.servicesPerContainer);
-  const routesNote = options.extraRoutes > 0 ? ` + ${options.extraRoutes} routes` : '';
+  const extras = extraContainers(extraRoutes, options.servicesPerContainer);
+  const routesNote = extraRoutes > 0 ? ` + ${extraRoutes.toLocaleString('en-US')} routes` : '';
 
   return {
-    name: runtime.name,
+    name: sizeInName ? `${runtime.name}@${extraRoutes}` : runtime.name,
     label: `${runtime.label}${routesNote}`,
     async start(context: StartContext): Promise<RunningProxy> {
       fixture.dataDir ??= mkdtempSync(join(context.workDir, 'gateway-data-'));
@@ -126,7 +127,13 @@ export function gatewayUnderTest(
           tokens,
         );
         // Extra routes first: the bench container's watchdog comes last, fresh for the measured run.
+        const started = performance.now();
         await registerContainers(port, context.origin.port, identity, extras, tokens);
+        if (extraRoutes > 0)
+          console.error(
+            `  ${runtime.name}: ${extraRoutes} extra routes registered in ` +
+              `${((performance.now() - started) / 1000).toFixed(1)} s`,
+          );
         await registerContainers(port, context.origin.port, identity, [BENCH_CONTAINER], tokens);
       } catch (error) {
         await launched.stop();

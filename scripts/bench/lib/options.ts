@@ -26,8 +26,12 @@ export const BenchOptions = z.object({
     .pipe(z.array(z.union([z.literal(100), z.literal(65536)])).min(1)),
   connections: positiveInt.default(50),
   json: z.string().optional(),
-  routes: z.coerce.number().int().nonnegative().default(0),
-  servicesPerContainer: positiveInt.default(100),
+  routes: z
+    .string()
+    .default('0')
+    .transform((v) => v.split(',').map(Number))
+    .pipe(z.array(z.number().int().nonnegative()).min(1)),
+  servicesPerContainer: positiveInt.default(1000),
   gatewayEnv: z
     .array(z.string().regex(/^[A-Z_][A-Z0-9_]*=/, 'KEY=VALUE'))
     .default([])
@@ -54,8 +58,9 @@ export const USAGE = `usage: npx tsx scripts/bench/proxy.ts [options]
   --only a,b               proxies to run: direct,nginx,chp,fastify,gateway-node,gateway-deno,gateway-bun
   --body 100|65536         response body size; "100,65536" runs both (100)
   --connections N          wrk connections (50)
-  --routes N               extra routes registered in the gateway before measuring (0)
-  --services-per-container N   services per extra container, each container has its own token (100)
+  --routes N[,M]           extra routes registered in the gateway before measuring (0); a list
+                           ("10,100000") runs each gateway once per size, interleaved
+  --services-per-container N   services per extra container, each container has its own token (1000)
   --gateway-env KEY=VALUE  extra environment for the gateway (repeatable)
   --gatewayctl "CMD ARGS"  how to run gatewayctl (default: node <package.json bin>)
   --load-cpus LIST         CPUs for wrk and the origin (0)
