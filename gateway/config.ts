@@ -61,6 +61,45 @@ const EnvSchema = z.object({
     .min(1024, 'at least 1024 bytes')
     .max(1_048_576, 'at most 1 MiB')
     .default(65_536),
+  CLIENT_HEADERS_TIMEOUT: duration('a duration such as 10s').default(10_000),
+  UPSTREAM_CONNECT_TIMEOUT: duration('a duration such as 5s').default(5_000),
+  UPSTREAM_HEADERS_TIMEOUT: duration('a duration such as 120s').default(120_000),
+  UPSTREAM_BODY_TIMEOUT: z
+    .string()
+    .transform((text, ctx) => {
+      const ms = text === '0' ? 0 : parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'a duration such as 300s, or 0 for none' });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .default(0),
+  UPSTREAM_CONNECTIONS: z.coerce
+    .number({ error: 'a number of connections' })
+    .int('a whole number')
+    .min(1, 'at least 1')
+    .max(4096, 'at most 4096')
+    .default(128),
+  UPSTREAM_MAX_POOLS: z.coerce
+    .number({ error: 'a number of pools' })
+    .int('a whole number')
+    .min(1, 'at least 1')
+    .default(10_000),
+  UPSTREAM_POOL_IDLE: duration('a duration such as 60s').default(60_000),
+  ROUTE_CACHE_TTL: duration('a duration such as 5s').default(5_000),
+  ROUTE_CACHE_NEGATIVE_TTL: duration('a duration such as 1s').default(1_000),
+  ROUTE_CACHE_MAX: z.coerce
+    .number({ error: 'a number of entries' })
+    .int('a whole number')
+    .min(100, 'at least 100')
+    .default(500_000),
+  ACTIVITY_FLUSH_INTERVAL: duration('a duration such as 30s').default(30_000),
+  TRUSTED_PROXIES: z
+    .string()
+    .regex(/^[0-9a-fA-F.:]+(,[0-9a-fA-F.:]+)*$/, 'a comma-separated list of IP addresses')
+    .default('127.0.0.1,::1')
+    .transform((v) => new Set(v.split(','))),
   LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error'], { error: 'debug, info, warn or error' })
     .default('info'),

@@ -9,6 +9,11 @@ import { type ControlEnv, plainAddress } from './control/env.ts';
 import { storeReadiness } from './control/health.ts';
 import { storeInventory } from './control/inventory.ts';
 import type { Logger } from './log.ts';
+import { ActivityTracker } from './proxy/activity.ts';
+import { createDecider, type Decider } from './proxy/decide.ts';
+import { ProxyMetrics } from './proxy/metrics.ts';
+import { WebSocketRegistry } from './proxy/websockets.ts';
+import { RouteCache } from './routes/route-cache.ts';
 import { MemoryStore } from './store/memory.ts';
 import { RedisStore } from './store/redis.ts';
 import type { Store } from './store/store.ts';
@@ -20,7 +25,16 @@ export interface Gateway {
   tokenKeys: TokenKeys;
   control: Hono<ControlEnv>;
   admin: Hono;
+  proxy: ProxyParts;
   close(): Promise<void>;
+}
+
+/** The runtime-neutral parts of the proxy; each adapter adds its own forwarding. */
+export interface ProxyParts {
+  decider: Decider;
+  metrics: ProxyMetrics;
+  activity: ActivityTracker;
+  websockets: WebSocketRegistry;
 }
 
 export async function buildGateway(config: Config, log: Logger): Promise<Gateway> {
@@ -42,7 +56,22 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     readiness,
   });
   const inventory = storeInventory(store, config.LIVENESS_TIMEOUT);
-  const admin = createAdminApp({ log, readiness, metrics: () => '', inventory });
+  const cache = new RouteCache(store, {
+    ttlMs: config.ROUTE_CACHE_TTL,
+    negativeTtlMs: config.ROUTE_CACHE_NEGATIVE_TTL,
+    maxEntries: config.ROUTE_CACHE_MAX,
+  });
+  await cache.start();
+  const metrics = new ProxyMetrics(() => ({ ...cache.stats, size: cache.size }));
+  const activity = new ActivityTracker(store, log);
+  activity.start(config.ACTIVITY_FLUSH_INTERVAL);
+  const proxy: ProxyParts = {
+    decider: createDecider(cache, config.DOMAIN, config.LIVENESS_TIMEOUT),
+    metrics,
+    activity,
+    websockets: new WebSocketRegistry(cache),
+  };
+  const admin = createAdminApp({ log, readiness, metrics: () => metrics.render(), inventory });
   return {
     config,
     log,
@@ -50,6 +79,11 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     tokenKeys,
     control,
     admin,
-    close: () => store.close(),
+    proxy,
+    async close() {
+      await activity.stop();
+      await cache.stop();
+      await store.close();
+    },
   };
 }

@@ -1,0 +1,147 @@
+/**
+ * Header hygiene for forwarding, on flat `[name, value, name, value, ...]` lists (Node's rawHeaders and
+ * undici's header arrays), so no per-request objects are built: hop-by-hop headers and those named in
+ * `Connection` are dropped; `X-Forwarded-*` and `X-Real-IP` are set; `Host` is kept.
+ */
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) and legacy ones that must never cross the proxy. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+]);
+
+/** Headers the gateway sets itself: a client's own copies are dropped. */
+const SET_BY_GATEWAY: ReadonlySet<string> = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-real-ip',
+  'forwarded',
+]);
+
+export interface ForwardContext {
+  /** The peer address of the client connection. */
+  clientAddress: string;
+  /** Whether that peer is a trusted Stage 1 proxy (its X-Forwarded-For/-Proto are kept and extended). */
+  trustedPeer: boolean;
+  /** Headers an upper layer forbids clients to send (e.g. identity headers); lowercase. */
+  stripped?: ReadonlySet<string>;
+}
+
+export interface ScannedRequest {
+  /** Headers to send upstream (flat list). */
+  headers: string[];
+  /** The Host header value ('' if absent); undefined when more than one was sent. */
+  host: string | undefined;
+  /** Both Content-Length and Transfer-Encoding, several Content-Lengths, or a non-chunked Transfer-Encoding. */
+  ambiguous: boolean;
+  /** Whether a request body follows (Content-Length > 0 or Transfer-Encoding). */
+  hasBody: boolean;
+  /** For error pages: navigation or script? */
+  secFetchMode: string | undefined;
+  accept: string | undefined;
+}
+
+/** Tokens of the Connection header(s) that name further headers to drop (rarely any). */
+function connectionTokens(raw: readonly (string | Buffer)[]): Set<string> | undefined {
+  let tokens: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if ((raw[i] as string).length !== 10 || String(raw[i]).toLowerCase() !== 'connection') continue;
+    for (const t of String(raw[i + 1]).split(',')) {
+      const token = t.trim().toLowerCase();
+      if (token && token !== 'keep-alive' && token !== 'close' && token !== 'upgrade') {
+        tokens ??= new Set();
+        tokens.add(token);
+      }
+    }
+  }
+  return tokens;
+}
+
+/** One pass over a request's raw headers: what to forward, and what the proxy needs to decide. */
+export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedRequest {
+  const named = connectionTokens(raw);
+  const headers: string[] = [];
+  let host: string | undefined = '';
+  let hosts = 0;
+  let contentLengths = 0;
+  let transferEncoding: string | undefined;
+  let xff: string | undefined;
+  let proto: string | undefined;
+  let secFetchMode: string | undefined;
+  let accept: string | undefined;
+  let hasBody = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const value = raw[i + 1] as string;
+    switch (name) {
+      case 'host':
+        hosts++;
+        host = value;
+        headers.push('host', value);
+        continue;
+      case 'content-length':
+        contentLengths++;
+        if (value !== '0') hasBody = true;
+        break;
+      case 'transfer-encoding':
+        transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
+        continue;
+      case 'x-forwarded-for':
+        // Appended to, as every proxy in a chain does; only X-Real-IP is the gateway's own verdict.
+        xff = xff === undefined ? value : `${xff}, ${value}`;
+        continue;
+      case 'x-forwarded-proto':
+        if (ctx.trustedPeer) proto = value;
+        continue;
+      case 'sec-fetch-mode':
+        secFetchMode = value;
+        break;
+      case 'accept':
+        accept = value;
+        break;
+    }
+    if (HOP_BY_HOP.has(name) || SET_BY_GATEWAY.has(name) || named?.has(name) || ctx.stripped?.has(name))
+      continue;
+    headers.push(name, value);
+  }
+  if (hosts > 1) host = undefined;
+  if (transferEncoding !== undefined) hasBody = true;
+  const ambiguous =
+    contentLengths > 1 ||
+    (transferEncoding !== undefined &&
+      (contentLengths > 0 || transferEncoding.trim().toLowerCase() !== 'chunked'));
+  headers.push(
+    'x-forwarded-for',
+    xff === undefined ? ctx.clientAddress : `${xff}, ${ctx.clientAddress}`,
+    'x-forwarded-proto',
+    proto ?? 'http',
+    'x-forwarded-host',
+    host ?? '',
+    'x-real-ip',
+    ctx.clientAddress,
+  );
+  return { headers, host, ambiguous, hasBody, secFetchMode, accept };
+}
+
+/** An upstream response's raw headers minus hop-by-hop ones, as strings for `writeHead`. */
+export function filterResponseHeaders(raw: Buffer[] | string[], keepUpgrade = false): string[] {
+  const named = connectionTokens(raw);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = String(raw[i]);
+    const lower = name.toLowerCase();
+    if (named?.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower) && !(keepUpgrade && (lower === 'upgrade' || lower === 'connection'))) continue;
+    out.push(name, String(raw[i + 1]));
+  }
+  return out;
+}

@@ -1,0 +1,97 @@
+/**
+ * Error answers a person can read: small self-contained HTML pages (no external resources) for page
+ * navigations, a JSON body for everything else. Rendered from a few templates; no user input is echoed
+ * without escaping.
+ */
+import { ErrorCode } from '../../shared/errors.ts';
+
+export interface ProxyErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface ProxyErrorInfo {
+  code: ErrorCode;
+  hostname?: string;
+  service?: string;
+  retryAfterSeconds?: number;
+}
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+
+const TEXT: Partial<
+  Record<ErrorCode, { status: number; title: string; message: (i: ProxyErrorInfo) => string }>
+> = {
+  [ErrorCode.NoRoute]: {
+    status: 404,
+    title: 'Nothing here',
+    message: (i) => `No service is registered at ${i.hostname ?? 'this address'}.`,
+  },
+  [ErrorCode.ContainerOffline]: {
+    status: 503,
+    title: 'Starting up…',
+    message: (i) =>
+      `The container behind ${i.hostname ?? 'this address'} is offline. This page retries by itself.`,
+  },
+  [ErrorCode.UpstreamRefused]: {
+    status: 502,
+    title: 'Service not answering',
+    message: (i) => `The service "${i.service ?? '?'}" refused the connection. Is it running?`,
+  },
+  [ErrorCode.UpstreamFailed]: {
+    status: 502,
+    title: 'Service failed',
+    message: (i) => `The service "${i.service ?? '?'}" broke off its answer.`,
+  },
+  [ErrorCode.UpstreamTimeout]: {
+    status: 504,
+    title: 'Service too slow',
+    message: (i) => `The service "${i.service ?? '?'}" did not answer in time.`,
+  },
+  [ErrorCode.BadRequest]: {
+    status: 400,
+    title: 'Bad request',
+    message: () => 'The request was malformed or ambiguous.',
+  },
+  [ErrorCode.StoreUnavailable]: {
+    status: 503,
+    title: 'Gateway busy',
+    message: () => 'The gateway cannot read its route table right now. Try again shortly.',
+  },
+};
+
+function page(title: string, message: string, refreshSeconds?: number): string {
+  const refresh = refreshSeconds ? `<meta http-equiv="refresh" content="${refreshSeconds}">` : '';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">${refresh}<title>${escapeHtml(title)}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:15vh auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}p.c{color:#777;font-size:.85rem}</style></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p class="c">Demiurge Gateway</p></body></html>`;
+}
+
+/** Whether the client is a browser navigating (HTML page) rather than a script (JSON). */
+export function wantsHtml(secFetchMode: string | undefined, accept: string | undefined): boolean {
+  if (secFetchMode) return secFetchMode === 'navigate';
+  return accept?.includes('text/html') ?? false;
+}
+
+export function errorAnswer(info: ProxyErrorInfo, html: boolean): ProxyErrorAnswer {
+  const text = TEXT[info.code] ?? {
+    status: 500,
+    title: 'Gateway error',
+    message: () => 'Something went wrong in the gateway.',
+  };
+  const message = text.message(info);
+  const headers: Record<string, string> = { 'cache-control': 'no-store' };
+  if (info.retryAfterSeconds) headers['retry-after'] = String(info.retryAfterSeconds);
+  if (html) {
+    headers['content-type'] = 'text/html; charset=utf-8';
+    return { status: text.status, headers, body: page(text.title, message, info.retryAfterSeconds) };
+  }
+  headers['content-type'] = 'application/json';
+  return { status: text.status, headers, body: JSON.stringify({ error: { code: info.code, message } }) };
+}
