@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { RouteCache } from '../../gateway/routes/route-cache.ts';
+import { MemoryStore } from '../../gateway/store/memory.ts';
+import type { StoreChange } from '../../gateway/store/store.ts';
+import { reg, stats, svc } from '../store/contract.ts';
+
+const T0 = 1_700_000_000_000;
+const host = (c: string) => reg(c).alias;
+
+/** A memory store whose feed the test can also drive by hand (gaps, resyncs). */
+function setup(ttlMs = 60_000, negativeTtlMs = 60_000) {
+  const store = new MemoryStore();
+  let now = T0;
+  let inject: (c: StoreChange) => void = () => {};
+  const realSubscribe = store.subscribe.bind(store);
+  store.subscribe = async (listener) => {
+    inject = listener;
+    return realSubscribe(listener);
+  };
+  let resolves = 0;
+  const realResolve = store.resolve.bind(store);
+  store.resolve = (h) => {
+    resolves++;
+    return realResolve(h);
+  };
+  const cache = new RouteCache(store, { ttlMs, negativeTtlMs, maxEntries: 1000, now: () => now });
+  return {
+    store,
+    cache,
+    inject: (c: StoreChange) => inject(c),
+    advance: (ms: number) => (now += ms),
+    resolves: () => resolves,
+  };
+}
+
+describe('RouteCache', () => {
+  it('answers hits from memory without asking the store', async () => {
+    const { store, cache, resolves } = setup();
+    await cache.start();
+    await store.mapService(reg('c1'), svc('c1', 'web', 80), T0);
+    expect(cache.peek(host('c1'))).toBeUndefined();
+    expect((await cache.load(host('c1')))?.port).toBe(80);
+    for (let i = 0; i < 100; i++) expect(cache.peek(host('c1'))?.port).toBe(80);
+    expect(resolves()).toBe(1);
+    expect(cache.stats).toMatchObject({ hits: 100, misses: 1 });
+  });
+
+  it('drops exactly the changed hostnames when a change arrives', async () => {
+    const { store, cache } = setup();
+    await cache.start();
+    await store.mapService(reg('c1'), svc('c1', 'web', 80), T0);
+    await store.mapService(reg('c2'), svc('c2', 'web', 81), T0);
+    await cache.load(host('c1'));
+    await cache.load(host('c2'));
+    await store.mapService(reg('c1'), svc('c1', 'web', 8080), T0);
+    expect(cache.peek(host('c1'))).toBeUndefined();
+    expect(cache.peek(host('c2'))?.port).toBe(81);
+    expect((await cache.load(host('c1')))?.port).toBe(8080);
+  });
+
+  it('remembers unknown hosts briefly, and forgets them when the host appears', async () => {
+    const { store, cache, advance } = setup(60_000, 1_000);
+    await cache.start();
+    expect(await cache.load(host('c9'))).toBeNull();
+    expect(cache.peek(host('c9'))).toBeNull();
+    advance(1_001);
+    expect(cache.peek(host('c9'))).toBeUndefined();
+    await cache.load(host('c9'));
+    await store.mapService(reg('c9'), svc('c9', 'web', 80), T0);
+    expect(cache.peek(host('c9'))).toBeUndefined();
+  });
+
+  it('expires entries after the TTL (a guard against a missed message)', async () => {
+    const { store, cache, advance } = setup(5_000);
+    await cache.start();
+    await store.mapService(reg('c1'), svc('c1', 'web', 80), T0);
+    await cache.load(host('c1'));
+    advance(4_999);
+    expect(cache.peek(host('c1'))).not.toBeUndefined();
+    advance(2);
+    expect(cache.peek(host('c1'))).toBeUndefined();
+  });
+
+  it('drops everything on a version gap or a resync, and tells listeners', async () => {
+    const { store, cache, inject } = setup();
+    await cache.start();
+    await store.mapService(reg('c1'), svc('c1', 'web', 80), T0);
+    await cache.load(host('c1'));
+    const heard: unknown[] = [];
+    cache.onInvalidate((h) => heard.push(h));
+    inject({
+      kind: 'routes',
+      version: (await store.routesVersion()) + 5,
+      containerId: 'other',
+      hostnames: ['x'],
+    });
+    expect(cache.size).toBe(0);
+    await cache.load(host('c1'));
+    inject({ kind: 'resync' });
+    expect(cache.size).toBe(0);
+    expect(heard).toEqual(['all', 'all']);
+  });
+
+  it('updates the cached last watchdog when a container comes back online', async () => {
+    const { store, cache } = setup();
+    await cache.start();
+    await store.mapService(reg('c1'), svc('c1', 'web', 80), T0);
+    expect((await cache.load(host('c1')))?.lastWatchdog).toBeNull();
+    await store.recordWatchdog(reg('c1'), stats(), T0 + 10, 45_000);
+    expect(cache.peek(host('c1'))?.lastWatchdog).toBe(T0 + 10);
+  });
+
+  it('does not cache an answer that raced with a change', async () => {
+    const { store, cache } = setup();
+    await cache.start();
+    await store.mapService(reg('c1'), svc('c1', 'web', 80), T0);
+    const loading = cache.load(host('c1'));
+    await store.mapService(reg('c1'), svc('c1', 'web', 81), T0);
+    await loading;
+    expect(cache.peek(host('c1'))).toBeUndefined();
+  });
+});
