@@ -17,6 +17,13 @@ export function banner(config: Config, server: RunningServer, runtime: string, d
     `Demiurge Gateway is running on ${runtime}`,
     `  public listener  ${config.HOST}:${server.publicPort}   (containers: http://uc-<container>.org-<org>.${config.DOMAIN}:${server.publicPort}/)`,
     `  admin listener   127.0.0.1:${server.adminPort}   (/healthz /readyz /metrics)`,
+    ...(config.VPN_ENABLED
+      ? [
+          `  vpn              OpenVPN ${config.VPN_PROTO} ${config.VPN_LISTEN ?? '*'}:${config.VPN_PORT}, subnet ${config.VPN_SUBNET}, VPN listener on the gateway address port 80`,
+        ]
+      : [
+          '  vpn              off (VPN_ENABLED=true to run OpenVPN; containers then reach the gateway through it)',
+        ]),
     `  store            ${config.REDIS_URL ? redacted(config.REDIS_URL) : 'embedded in-memory store (set REDIS_URL to use Redis)'}`,
     `  container tokens ${devKey ? `development key in ${config.DATA_DIR}/dev-signing-key.json` : 'platform key (JWT_PUBLIC_KEY / JWKS_URL)'}`,
     '',

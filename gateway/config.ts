@@ -100,6 +100,15 @@ const EnvSchema = z.object({
     .regex(/^[0-9a-fA-F.:]+(,[0-9a-fA-F.:]+)*$/, 'a comma-separated list of IP addresses')
     .default('127.0.0.1,::1')
     .transform((v) => new Set(v.split(','))),
+  VPN_ENABLED: flag.default(false),
+  VPN_SUBNET: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'an IPv4 CIDR such as 172.16.0.0/16')
+    .default('172.16.0.0/16'),
+  VPN_PORT: port('a UDP/TCP port from 1 to 65535').default(1194),
+  VPN_PROTO: z.enum(['udp', 'tcp'], { error: 'udp or tcp' }).default('udp'),
+  VPN_LISTEN: z.ipv4({ error: 'an IPv4 address of this machine to bind OpenVPN to' }).optional(),
+  SECRETS_KEY: z.string().min(1, 'a key (64 hex characters or base64 of 32 bytes)').optional(),
   LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error'], { error: 'debug, info, warn or error' })
     .default('info'),

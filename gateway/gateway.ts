@@ -17,6 +17,8 @@ import { RouteCache } from './routes/route-cache.ts';
 import { MemoryStore } from './store/memory.ts';
 import { RedisStore } from './store/redis.ts';
 import type { Store } from './store/store.ts';
+import { startVpn } from './vpn/build.ts';
+import type { VpnManager } from './vpn/vpn-manager.ts';
 
 export interface Gateway {
   config: Config;
@@ -26,6 +28,8 @@ export interface Gateway {
   control: Hono<ControlEnv>;
   admin: Hono;
   proxy: ProxyParts;
+  /** Present when VPN_ENABLED. */
+  vpn?: VpnManager;
   close(): Promise<void>;
 }
 
@@ -41,16 +45,25 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   const store: Store = config.REDIS_URL ? new RedisStore(config.REDIS_URL) : new MemoryStore();
   await store.ping();
   const tokenKeys = await loadTokenKeys(config);
-  const readiness = [storeReadiness(store)];
+  const verifier = createContainerTokenVerifier(tokenKeys.key, tokenKeys.algorithms);
+  const vpn = config.VPN_ENABLED ? await startVpn(config, log, verifier) : undefined;
+  const readiness = [
+    storeReadiness(store),
+    ...(vpn ? [{ name: 'vpn', check: () => vpn.manager.check() }] : []),
+  ];
   const control = createControlApp({
     store,
-    verifier: createContainerTokenVerifier(tokenKeys.key, tokenKeys.algorithms),
+    verifier,
+    vpn: vpn?.manager,
     domain: config.DOMAIN,
     gatewayId: config.GATEWAY_ID,
     livenessTimeoutMs: config.LIVENESS_TIMEOUT,
     now: Date.now,
+    // VPN mode: the container's allocated address (checked against the source on the VPN listener).
     // Direct mode: containers reach the gateway without the VPN (development, tests on loopback).
-    upstreamOf: async (_identity, connection) => plainAddress(connection.remoteAddress),
+    upstreamOf: vpn
+      ? (identity, connection) => vpn.manager.upstreamOf(identity, connection)
+      : async (_identity, connection) => plainAddress(connection.remoteAddress),
     log,
     bodyLimitBytes: config.EVENT_BODY_LIMIT,
     readiness,
@@ -71,7 +84,24 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     activity,
     websockets: new WebSocketRegistry(cache),
   };
-  const admin = createAdminApp({ log, readiness, metrics: () => metrics.render(), inventory });
+  const admin = createAdminApp({
+    log,
+    readiness,
+    metrics: () => metrics.render(),
+    inventory,
+    revoke: async (containerId) => {
+      const vpnResult = await vpn?.manager.revoke(containerId);
+      const removed = await store.removeContainer(containerId);
+      proxy.websockets.closeContainer(containerId);
+      log.info('container revoked', {
+        containerId,
+        routesRemoved: removed,
+        vpnClientsKilled: vpnResult?.killed ?? 0,
+      });
+      return { containerId, routesRemoved: removed, vpnClientsKilled: vpnResult?.killed ?? 0 };
+    },
+    vpnClients: vpn ? () => vpn.manager.clients() : undefined,
+  });
   return {
     config,
     log,
@@ -80,7 +110,10 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     control,
     admin,
     proxy,
+    vpn: vpn?.manager,
     async close() {
+      await vpn?.manager.stop();
+      await vpn?.state.close?.();
       await activity.stop();
       await cache.stop();
       await store.close();

@@ -1,7 +1,12 @@
 /** The admin app, on the loopback listener only: health, readiness, metrics and the admin API. */
 import { Hono } from 'hono';
+import { ErrorCode, GatewayError } from '../../shared/errors.ts';
 import type { Logger } from '../log.ts';
+import { vpnDisabled } from '../vpn/vpn-manager.ts';
 import { errorResponder, notFound } from './errors.ts';
+
+const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$/;
+
 import { mountHealth, type ReadinessCheck } from './health.ts';
 import type { Inventory } from './inventory.ts';
 
@@ -11,6 +16,10 @@ export interface AdminAppDeps {
   /** Prometheus text exposition of the gateway's metrics. */
   metrics: () => string;
   inventory: Inventory;
+  /** Revokes a container everywhere it has a foothold (routes, WebSockets, certificate, VPN client, address). */
+  revoke: (containerId: string) => Promise<unknown>;
+  /** Connected VPN clients; absent when the VPN is off. */
+  vpnClients?: () => unknown[];
 }
 
 export function createAdminApp(deps: AdminAppDeps): Hono {
@@ -22,6 +31,15 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
   app.get('/admin/containers', async (c) => c.json(await deps.inventory.containers()));
   app.get('/admin/routes', async (c) => c.json(await deps.inventory.routes()));
   app.get('/admin/health', async (c) => c.json(await deps.inventory.health()));
+  app.post('/admin/containers/:id/revoke', async (c) => {
+    const id = c.req.param('id');
+    if (!CONTAINER_ID.test(id)) throw new GatewayError(ErrorCode.BadRequest, 'not a container id', 400);
+    return c.json(await deps.revoke(id));
+  });
+  app.get('/admin/vpn/clients', (c) => {
+    if (!deps.vpnClients) throw vpnDisabled();
+    return c.json(deps.vpnClients());
+  });
   app.notFound(notFound);
   app.onError(errorResponder(deps.log));
   return app;

@@ -3,15 +3,18 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ErrorCode, GatewayError } from '../../shared/errors.ts';
 import type { Logger } from '../log.ts';
+import type { VpnManager } from '../vpn/vpn-manager.ts';
 import { type CollabEventDeps, collabEventHandler } from './collab-event.ts';
 import type { ControlEnv } from './env.ts';
 import { errorResponder, notFound } from './errors.ts';
 import { mountHealth, type ReadinessCheck } from './health.ts';
+import { vpnConfigHandler } from './vpn-config.ts';
 
 export interface ControlAppDeps extends CollabEventDeps {
   log: Logger;
   bodyLimitBytes: number;
   readiness: ReadinessCheck[];
+  vpn?: VpnManager;
 }
 
 export function createControlApp(deps: ControlAppDeps): Hono<ControlEnv> {
@@ -23,6 +26,7 @@ export function createControlApp(deps: ControlAppDeps): Hono<ControlEnv> {
     },
   });
   app.post('/collab/event', limit, collabEventHandler(deps));
+  app.get('/collab/vpn-config', vpnConfigHandler(deps.verifier, deps.vpn));
   mountHealth(app, deps.readiness);
   app.notFound(notFound);
   app.onError(errorResponder(deps.log));

@@ -97,11 +97,28 @@ export async function startNode(gateway: Gateway): Promise<RunningServer> {
   const adminServer = createServer(getRequestListener((request) => admin.fetch(request)));
   const publicPort = await listen(publicServer, config.PORT, config.HOST);
   const adminPort = await listen(adminServer, config.ADMIN_PORT, '127.0.0.1');
+  // The VPN-side listener: control endpoints only, for containers, on the gateway's VPN address.
+  const vpnServer = gateway.vpn
+    ? createServer(
+        { requestTimeout: 30_000, headersTimeout: config.CLIENT_HEADERS_TIMEOUT },
+        getRequestListener((request, env) =>
+          control.fetch(request, {
+            remoteAddress: plainAddress(env.incoming.socket.remoteAddress),
+            listener: 'vpn',
+          }),
+        ),
+      )
+    : undefined;
+  if (vpnServer && gateway.vpn) await listen(vpnServer, 80, gateway.vpn.gatewayAddress);
   return {
     publicPort,
     adminPort,
     close: async () => {
-      await Promise.all([closeServer(publicServer), closeServer(adminServer)]);
+      await Promise.all([
+        closeServer(publicServer),
+        closeServer(adminServer),
+        ...(vpnServer ? [closeServer(vpnServer)] : []),
+      ]);
       await pools.close();
     },
   };

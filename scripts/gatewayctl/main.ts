@@ -10,6 +10,8 @@ const USAGE = `usage: gatewayctl <command> [--json]
   containers                 containers known to the store
   routes                     the route table (hostname -> container, service, upstream)
   health                     last watchdog age and online/offline per container
+  vpn                        connected VPN clients (admin API)
+  revoke ID                  revoke a container: routes, WebSockets, certificate, VPN client, address (admin API)
   token --container ID --project UUID --org UUID [--ttl 365d]
                              mint a development container token (needs the gateway's DATA_DIR)
 environment: REDIS_URL (read Redis directly), else the admin API at 127.0.0.1:ADMIN_PORT (9090);
@@ -27,8 +29,9 @@ const { values, positionals } = parseArgs({
   },
 });
 const env = process.env;
-const print = (data: unknown, human: () => string) =>
+const print = (data: unknown, human: () => string): void => {
   process.stdout.write(`${values.json ? JSON.stringify(data, null, 2) : human()}\n`);
+};
 const fail = (message: string): never => {
   process.stderr.write(`gatewayctl: ${message}\n`);
   process.exit(2);
@@ -103,10 +106,57 @@ async function read(command: string, src: Source): Promise<void> {
   }
 }
 
+/** Commands that act on a running gateway: its admin API on loopback. */
+async function adminCommand(command: 'vpn' | 'revoke', id: string | undefined): Promise<void> {
+  const base = `http://127.0.0.1:${env.ADMIN_PORT ?? '9090'}`;
+  if (command === 'revoke' && !id) fail('revoke needs a container id');
+  const res = await fetch(
+    command === 'vpn'
+      ? `${base}/admin/vpn/clients`
+      : `${base}/admin/containers/${encodeURIComponent(id as string)}/revoke`,
+    {
+      method: command === 'vpn' ? 'GET' : 'POST',
+    },
+  ).catch(() => fail(`no gateway admin API at ${base} (set ADMIN_PORT)`));
+  const body = (await res.json()) as unknown;
+  if (!res.ok) fail(`${command}: ${(body as { error?: { message?: string } }).error?.message ?? res.status}`);
+  if (command === 'revoke') {
+    const r = body as { containerId: string; routesRemoved: boolean; vpnClientsKilled: number };
+    return print(
+      body,
+      () =>
+        `revoked ${r.containerId}: routes ${r.routesRemoved ? 'removed' : 'none'}, VPN clients killed ${r.vpnClientsKilled}`,
+    );
+  }
+  const now = Date.now();
+  const rows = body as {
+    commonName: string;
+    realAddress: string;
+    vpnAddress: string | null;
+    bytesReceived: number;
+    bytesSent: number;
+    since: number;
+  }[];
+  print(rows, () =>
+    table(
+      ['CONTAINER', 'VPN ADDRESS', 'REAL ADDRESS', 'IN', 'OUT', 'SINCE'],
+      rows.map((c) => [
+        c.commonName,
+        c.vpnAddress ?? '-',
+        c.realAddress,
+        String(c.bytesReceived),
+        String(c.bytesSent),
+        `${age(now - c.since)} ago`,
+      ]),
+    ),
+  );
+}
+
 async function run(): Promise<void> {
   const [command] = positionals;
   if (values.help || !command) return void process.stdout.write(`${USAGE}\n`);
   if (command === 'token') return token();
+  if (command === 'vpn' || command === 'revoke') return adminCommand(command, positionals[1]);
   if (!['containers', 'routes', 'health'].includes(command)) fail(`unknown command "${command}"\n${USAGE}`);
   const src = source();
   try {

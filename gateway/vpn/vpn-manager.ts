@@ -1,0 +1,165 @@
+/**
+ * The gateway's VPN: persisted PKI, address allocation, OpenVPN supervised as a child with the
+ * management interface held by the gateway (every connect authorized), per-container client configs,
+ * revocation. One object, built once in gateway.ts.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ErrorCode, forbidden, GatewayError } from '../../shared/errors.ts';
+import type { ContainerIdentity, LegacyVpnConfig } from '../../shared/protocol.ts';
+import type { ContainerTokenVerifier } from '../auth/container-token.ts';
+import type { Config } from '../config.ts';
+import type { ConnectionInfo } from '../control/env.ts';
+import type { Logger } from '../log.ts';
+import { createVpnAuthorizer } from './authorize.ts';
+import { renderInlineOvpn, renderLegacyVpnConfig } from './client-config.ts';
+import { parseSubnet, type VpnSubnet } from './ipam.ts';
+import type { ConnectedClient } from './management.ts';
+import { OpenVpnSupervisor } from './openvpn.ts';
+import type { VpnPki } from './pki-service.ts';
+import { renderServerConfig } from './server-config.ts';
+import type { VpnStateStore } from './vpn-state.ts';
+
+const DEVICE = 'tun0';
+
+export interface VpnManagerDeps {
+  config: Config;
+  log: Logger;
+  state: VpnStateStore;
+  pki: VpnPki;
+  verifier: ContainerTokenVerifier;
+}
+
+export class VpnManager {
+  readonly subnet: VpnSubnet;
+  readonly #deps: VpnManagerDeps;
+  readonly #dir: string;
+  readonly #supervisor: OpenVpnSupervisor;
+  #ready = false;
+
+  private constructor(deps: VpnManagerDeps) {
+    this.#deps = deps;
+    this.subnet = parseSubnet(deps.config.VPN_SUBNET);
+    this.#dir = resolve(deps.config.DATA_DIR, 'openvpn');
+    this.#supervisor = new OpenVpnSupervisor({
+      configPath: join(this.#dir, 'server.conf'),
+      managementSocket: join(this.#dir, 'management.sock'),
+      device: DEVICE,
+      gatewayAddress: this.subnet.gateway,
+      management: {
+        authorize: createVpnAuthorizer(deps),
+        netmask: this.subnet.netmask,
+        onClientChange: (change) =>
+          deps.log.info(`vpn client ${change.kind}`, {
+            containerId: change.client.commonName,
+            vpnAddress: change.client.vpnAddress,
+          }),
+        log: (message) => deps.log.debug('openvpn management', { message }),
+      },
+      onReady: () => {
+        this.#ready = true;
+      },
+      log: (message) => deps.log.info('openvpn', { message }),
+    });
+  }
+
+  /** Writes the server's files and config, starts OpenVPN and resolves when tun0 carries the gateway address. */
+  static async start(deps: VpnManagerDeps): Promise<VpnManager> {
+    const manager = new VpnManager(deps);
+    await mkdir(manager.#dir, { recursive: true, mode: 0o700 });
+    const files = await deps.pki.writeServerFiles(manager.#dir);
+    await deps.pki.writeCrl(files.crl);
+    const { config } = deps;
+    const text = renderServerConfig({
+      subnet: config.VPN_SUBNET,
+      proto: config.VPN_PROTO === 'tcp' ? 'tcp-server' : 'udp',
+      port: config.VPN_PORT,
+      listen: config.VPN_LISTEN,
+      device: DEVICE,
+      ...files,
+      managementSocket: join(manager.#dir, 'management.sock'),
+      verb: 3,
+    });
+    await writeFile(join(manager.#dir, 'server.conf'), text, { mode: 0o600 });
+    await manager.#supervisor.start();
+    manager.#ready = true;
+    return manager;
+  }
+
+  get gatewayAddress(): string {
+    return this.subnet.gateway;
+  }
+
+  /** Readiness: OpenVPN runs and its management interface answers. */
+  async check(): Promise<void> {
+    if (!this.#ready || this.#supervisor.management === null) throw new Error('openvpn is not running');
+  }
+
+  /** A container's VPN configuration with a fresh client certificate (legacy shape or one inline .ovpn). */
+  async clientConfig(
+    identity: ContainerIdentity,
+    format: 'legacy' | 'ovpn',
+  ): Promise<LegacyVpnConfig | string> {
+    const { pki, state, config } = this.#deps;
+    await state.allocateAddress(identity.containerId);
+    const cert = await pki.issueClientCertificate(identity.containerId);
+    const material = {
+      caCertPem: pki.caCertPem,
+      certPem: cert.certPem,
+      keyPem: cert.keyPem,
+      tlsCryptKey: pki.tlsCryptKey,
+    };
+    const options = {
+      proto: config.VPN_PROTO,
+      port: config.VPN_PORT,
+      serverCommonName: pki.serverCommonName,
+    };
+    if (format === 'legacy') return renderLegacyVpnConfig(material, options);
+    return renderInlineOvpn(material, { ...options, remoteHost: config.GATEWAY_FQDN.replace(/:\d+$/, '') });
+  }
+
+  /**
+   * The upstream address of a container's routes: its allocated VPN address. Over the VPN listener the
+   * request must come from that address (no speaking for another container).
+   */
+  async upstreamOf(identity: ContainerIdentity, connection: ConnectionInfo): Promise<string> {
+    const address = await this.#deps.state.addressOf(identity.containerId);
+    if (address === null) {
+      throw forbidden(
+        ErrorCode.SourceMismatch,
+        'this container has no VPN address: fetch /collab/vpn-config first',
+      );
+    }
+    if (connection.listener === 'vpn' && connection.remoteAddress !== address) {
+      throw forbidden(ErrorCode.SourceMismatch, "the request does not come from the container's VPN address");
+    }
+    return address;
+  }
+
+  clients(): ConnectedClient[] {
+    return this.#supervisor.management?.clients() ?? [];
+  }
+
+  /** Revokes a container: CRL updated, its clients killed (HALT), its address released. */
+  async revoke(containerId: string): Promise<{ killed: number }> {
+    const { pki, state } = this.#deps;
+    await pki.revoke(containerId, join(this.#dir, 'crl.pem'));
+    const management = this.#supervisor.management;
+    let killed = 0;
+    for (const client of management?.clients() ?? []) {
+      if (client.commonName !== containerId) continue;
+      await management?.clientKill(client.cid, 'HALT').catch(() => undefined);
+      killed++;
+    }
+    await state.releaseAddress(containerId);
+    return { killed };
+  }
+
+  async stop(): Promise<void> {
+    this.#ready = false;
+    await this.#supervisor.stop();
+  }
+}
+
+export const vpnDisabled = () =>
+  new GatewayError(ErrorCode.NotFound, 'the VPN is not enabled on this gateway', 404);
