@@ -1,5 +1,5 @@
 -- ARGV: 1 cid, 2 org, 3 project, 4 upstream, 5 gateway, 6 alias, 7 now, 8 name, 9 port, 10 access ('' keeps),
---       11 primary ('1' asks for the alias), 12 service hostname, 13 channel
+--       11 primary ('1' asks for the alias), 12 service hostname, 13 channel, 14 owner ('' keeps)
 local cid, name, svc_host, alias = ARGV[1], ARGV[8], ARGV[12], ARGV[6]
 local now, port = tonumber(ARGV[7]), tonumber(ARGV[9])
 
@@ -22,6 +22,13 @@ if not c then
 end
 local services = load_services()
 local touched = {}
+
+if ARGV[14] ~= '' and c.owner ~= ARGV[14] then
+  c.owner = ARGV[14]
+  redis.call('HSET', KEYS[2], 'owner', c.owner)
+  for _, svc in pairs(services) do touched[svc.hostname] = true end
+  if c.primary ~= '' then touched[c.alias] = true end
+end
 
 if c.upstream ~= ARGV[4] then
   c.upstream = ARGV[4]

@@ -3,7 +3,7 @@
 
 local function route_json(c, svc)
   return cjson.encode({
-    containerId = c.id, orgId = c.org, projectId = c.project, upstream = c.upstream,
+    containerId = c.id, orgId = c.org, projectId = c.project, upstream = c.upstream, ownerId = c.owner or '',
     service = svc.name, port = svc.port, access = svc.access,
   })
 end

@@ -34,6 +34,8 @@ export const ContainerTokenClaims = z.object({
   user_container_id: ContainerId,
   project_id: Uuidish,
   scope: z.string().max(2000),
+  /** The user who started the container (newer platforms): the owner for `owner`-level services. */
+  user_id: z.string().max(100).optional(),
   iat: z.number().optional(),
   exp: z.number().optional(),
 });
@@ -44,6 +46,8 @@ export interface ContainerIdentity {
   containerId: string;
   projectId: string;
   orgId: string;
+  /** The owner's user id when the token names one. */
+  ownerId?: string;
 }
 
 const ORG_SCOPE = /(?:^|\s)org:([A-Za-z0-9][A-Za-z0-9-]{0,62}):connect-vpn(?:\s|$)/;
@@ -52,8 +56,26 @@ const ORG_SCOPE = /(?:^|\s)org:([A-Za-z0-9][A-Za-z0-9-]{0,62}):connect-vpn(?:\s|
 export function identityFromClaims(claims: ContainerTokenClaims): ContainerIdentity | undefined {
   const org = ORG_SCOPE.exec(claims.scope)?.[1];
   if (!org) return undefined;
-  return { containerId: claims.user_container_id, projectId: claims.project_id, orgId: org };
+  return {
+    containerId: claims.user_container_id,
+    projectId: claims.project_id,
+    orgId: org,
+    ...(claims.user_id ? { ownerId: claims.user_id } : {}),
+  };
 }
+
+/**
+ * Claims of the platform's user token (browser sign-in), verified with the same keys as container tokens.
+ * `scope` holds space-separated grants: `org:<oid>:member`, `org:<oid>:admin`, `project:<pid>:member`,
+ * `project:<pid>:admin`.
+ */
+export const UserTokenClaims = z.object({
+  user: z.object({ id: z.string().min(1).max(100), username: z.string().min(1).max(200) }),
+  scope: z.union([z.string().max(8000), z.array(z.string().max(200)).max(500)]),
+  exp: z.number().optional(),
+  iat: z.number().optional(),
+});
+export type UserTokenClaims = z.infer<typeof UserTokenClaims>;
 
 export const AccessLevel = z.enum(['public', 'org', 'project', 'owner']);
 export type AccessLevel = z.infer<typeof AccessLevel>;

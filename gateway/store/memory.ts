@@ -44,6 +44,10 @@ export class MemoryStore implements Store {
       record.upstream = reg.upstream;
       for (const host of this.#hostsOf(state)) touched.add(host);
     }
+    if (reg.ownerId && record.ownerId !== reg.ownerId) {
+      record.ownerId = reg.ownerId;
+      for (const host of this.#hostsOf(state)) touched.add(host);
+    }
     const old = state.services.get(svc.name);
     const access = svc.access ?? old?.access ?? DEFAULT_ACCESS;
     if (!old || old.port !== svc.port || old.access !== access || old.hostname !== svc.hostname) {
@@ -172,6 +176,20 @@ export class MemoryStore implements Store {
     return [...(this.#containers.get(containerId)?.history ?? [])];
   }
 
+  readonly #codes = new Map<string, { value: string; expiresAt: number }>();
+
+  async putAuthCode(code: string, value: string, ttlMs: number): Promise<void> {
+    const now = Date.now();
+    for (const [k, v] of this.#codes) if (v.expiresAt <= now) this.#codes.delete(k);
+    this.#codes.set(code, { value, expiresAt: now + ttlMs });
+  }
+
+  async takeAuthCode(code: string): Promise<string | null> {
+    const entry = this.#codes.get(code);
+    this.#codes.delete(code);
+    return entry && entry.expiresAt > Date.now() ? entry.value : null;
+  }
+
   async subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>> {
     return this.#feed.add(listener);
   }
@@ -183,9 +201,19 @@ export class MemoryStore implements Store {
   }
 
   #newContainer(reg: ContainerRegistration, now: number): ContainerState {
-    const { containerId, orgId, projectId, upstream, gateway, alias } = reg;
+    const { containerId, orgId, projectId, upstream, gateway, alias, ownerId } = reg;
     return {
-      record: { containerId, orgId, projectId, upstream, gateway, alias, primary: '', createdAt: now },
+      record: {
+        containerId,
+        orgId,
+        projectId,
+        upstream,
+        gateway,
+        alias,
+        primary: '',
+        createdAt: now,
+        ...(ownerId ? { ownerId } : {}),
+      },
       services: new Map(),
       lastWatchdog: null,
       lastActivity: null,
@@ -216,8 +244,9 @@ export class MemoryStore implements Store {
     const state = owner && this.#containers.get(owner[0]);
     const svc = owner && state?.services.get(owner[1]);
     if (!state || !svc) return null;
-    const { containerId, orgId, projectId, upstream } = state.record;
+    const { containerId, orgId, projectId, upstream, ownerId } = state.record;
     return {
+      ownerId: ownerId ?? '',
       hostname,
       containerId,
       orgId,

@@ -13,6 +13,7 @@ export const RedisKeys = {
   activity: 'dg:{rt}:activity',
   health: (cid: string) => `dg:{c:${cid}}:health`,
   history: (cid: string) => `dg:{c:${cid}}:history`,
+  authCode: (code: string) => `dg:{auth}:code:${code}`,
   changes: 'dg:changes',
   // VPN state shares the hash tag {vpn}: allocation changes both address indexes and the cursor atomically.
   vpnAddresses: 'dg:{vpn}:addresses',
@@ -34,6 +35,7 @@ export const DOCUMENTED_PATTERNS = [
   RedisKeys.activity,
   RedisKeys.health('<cid>'),
   RedisKeys.history('<cid>'),
+  RedisKeys.authCode('<code>'),
   RedisKeys.vpnAddresses,
   RedisKeys.vpnAddressOwners,
   RedisKeys.vpnCursor,

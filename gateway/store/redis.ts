@@ -43,6 +43,7 @@ function toContainer(containerId: string, h: Record<string, string>): ContainerR
     alias: h.alias ?? '',
     primary: h.primary ?? '',
     createdAt: Number(h.created),
+    ...(h.owner ? { ownerId: h.owner } : {}),
   };
 }
 
@@ -78,6 +79,7 @@ export class RedisStore implements Store {
         svc.primary ? '1' : '0',
         svc.hostname,
         K.changes,
+        reg.ownerId ?? '',
       )
       .catch((e) => Promise.reject(storeError(e)));
     return changed === 1;
@@ -123,7 +125,7 @@ export class RedisStore implements Store {
     return {
       hostname,
       ...route,
-      access: route.access as AccessLevel,
+      ownerId: route.ownerId ?? '',
       lastWatchdog: beat === null ? null : Number(beat),
     };
   }
@@ -198,6 +200,14 @@ export class RedisStore implements Store {
       const space = m.indexOf(' ');
       return { at: Number(m.slice(0, space)), stats: JSON.parse(m.slice(space + 1)) as SystemStats };
     });
+  }
+
+  async putAuthCode(code: string, value: string, ttlMs: number): Promise<void> {
+    await this.#redis.set(K.authCode(code), value, 'PX', ttlMs).catch((e) => Promise.reject(storeError(e)));
+  }
+
+  async takeAuthCode(code: string): Promise<string | null> {
+    return this.#redis.getdel(K.authCode(code)).catch((e) => Promise.reject(storeError(e)));
   }
 
   async subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>> {

@@ -35,6 +35,8 @@ export interface Route {
   upstream: string;
   port: number;
   access: AccessLevel;
+  /** The container's owner (user id), '' when the platform did not name one. */
+  ownerId: string;
 }
 
 /** A route and its container's last watchdog, as the proxy resolves a Host. */
@@ -111,6 +113,11 @@ export interface Store {
   recordActivity(times: ReadonlyMap<string, number>): Promise<void>;
   health(containerId: string): Promise<Health>;
   statsHistory(containerId: string): Promise<StatsSample[]>;
+
+  /** Stores a one-time sign-in code (opaque value) for `ttlMs`. */
+  putAuthCode(code: string, value: string, ttlMs: number): Promise<void>;
+  /** Returns and deletes a code's value, atomically: a second redeem gets null (single use). */
+  takeAuthCode(code: string): Promise<string | null>;
 
   /** Subscribes to the change feed; resolves once the subscription is live. */
   subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>>;

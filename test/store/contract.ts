@@ -142,6 +142,26 @@ export function storeContract(name: string, make: () => Promise<{ store: Store; 
       expect(await store.unmapService('nobody', 'b')).toBe(false);
     });
 
+    it('records the owner named by the token, and keeps it when a later registration names none', async () => {
+      await store.mapService(reg('c1'), svc('c1', 'a', 1000), T0);
+      expect((await store.resolve(host('c1')))?.ownerId).toBe('');
+      expect(await store.mapService({ ...reg('c1'), ownerId: 'u1' }, svc('c1', 'a', 1000), T0)).toBe(true);
+      expect((await store.resolve(host('c1', 'a')))?.ownerId).toBe('u1');
+      expect(await store.mapService(reg('c1'), svc('c1', 'a', 1000), T0)).toBe(false);
+      expect((await store.resolve(host('c1')))?.ownerId).toBe('u1');
+      expect((await store.getContainer('c1'))?.ownerId).toBe('u1');
+    });
+
+    it('redeems a sign-in code once, and never after it expired', async () => {
+      await store.putAuthCode('code-1', '{"x":1}', 60_000);
+      expect(await store.takeAuthCode('code-1')).toBe('{"x":1}');
+      expect(await store.takeAuthCode('code-1')).toBeNull();
+      await store.putAuthCode('code-2', 'v', 1);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await store.takeAuthCode('code-2')).toBeNull();
+      expect(await store.takeAuthCode('never')).toBeNull();
+    });
+
     it('sets the access level on the map event, keeps it when absent, defaults to project', async () => {
       await store.mapService(reg('c1'), svc('c1', 'a', 1000), T0);
       expect((await store.resolve(host('c1', 'a')))?.access).toBe('project');

@@ -23,7 +23,8 @@ const documentedInReadme = () => {
 const toPattern = (key: string) =>
   key
     .replace(/^(dg:\{rt\}:(?:container|services):).+$/, '$1<cid>')
-    .replace(/^dg:\{c:[^}]+\}/, 'dg:{c:<cid>}');
+    .replace(/^dg:\{c:[^}]+\}/, 'dg:{c:<cid>}')
+    .replace(/^(dg:\{auth\}:code:).+$/, '$1<code>');
 
 it('documents every key pattern the code defines, and no other', () => {
   expect(documentedInReadme()).toEqual(new Set(DOCUMENTED_PATTERNS));
@@ -37,6 +38,7 @@ it('writes only documented keys, and all of them, through every store and VPN st
   await store.recordActivity(new Map([['c1', Date.now()]]));
   await store.recordWatchdog(reg('c2'), stats(), Date.now(), 45_000);
   await store.unmapService('c1', 'web');
+  await store.putAuthCode('abc', '{}', 60_000);
   const vpn = new RedisVpnState(redis.url);
   await vpn.allocateAddress('c1');
   await vpn.allocateAddress('c2');
