@@ -1,7 +1,7 @@
 /** The Redis store (ioredis, standalone). Multi-key writes are Lua scripts in `redis/`, each within one slot. */
 import { Redis } from 'ioredis';
 import { conflict, ErrorCode, GatewayError } from '../../shared/errors.ts';
-import type { AccessLevel, SystemStats } from '../../shared/protocol.ts';
+import type { SystemStats } from '../../shared/protocol.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { RedisKeys as K } from './redis-keys.ts';
 import { defineScripts, type ScriptCommands } from './redis-scripts.ts';
