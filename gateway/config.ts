@@ -109,6 +109,29 @@ const EnvSchema = z.object({
   VPN_PROTO: z.enum(['udp', 'tcp'], { error: 'udp or tcp' }).default('udp'),
   VPN_LISTEN: z.ipv4({ error: 'an IPv4 address of this machine to bind OpenVPN to' }).optional(),
   SECRETS_KEY: z.string().min(1, 'a key (64 hex characters or base64 of 32 bytes)').optional(),
+  PUBLIC_SCHEME: z
+    .enum(['http', 'https'], { error: 'http or https (https behind a TLS terminator)' })
+    .default('http'),
+  SESSION_SECRET: z.string().min(32, 'at least 32 characters of random secret').optional(),
+  ASSERTION_KEY: z
+    .string()
+    .includes('BEGIN PRIVATE KEY', { error: 'a PKCS#8 PEM P-256 private key' })
+    .optional(),
+  SESSION_TTL: duration('a duration such as 12h').default(43_200_000),
+  LOGIN_URL: z
+    .url({ protocol: /^https?$/, error: "an http(s) URL of the platform's sign-in page" })
+    .optional(),
+  ACCESS_LEVELS: z
+    .string()
+    .regex(
+      /^(public|org|project|owner)(,(public|org|project|owner))*$/,
+      'a comma-separated list of public, org, project, owner',
+    )
+    .default('public,org,project,owner')
+    .transform((v) => new Set(v.split(','))),
+  DEFAULT_ACCESS: z
+    .enum(['public', 'org', 'project', 'owner'], { error: 'public, org, project or owner' })
+    .optional(),
   LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error'], { error: 'debug, info, warn or error' })
     .default('info'),
@@ -117,10 +140,15 @@ const EnvSchema = z.object({
 export type Env = z.input<typeof EnvSchema>;
 type Parsed = z.output<typeof EnvSchema>;
 
-export interface Config extends Omit<Parsed, 'GATEWAY_FQDN' | 'GATEWAY_ID'> {
+export interface Config extends Omit<Parsed, 'GATEWAY_FQDN' | 'GATEWAY_ID' | 'DEFAULT_ACCESS'> {
   GATEWAY_FQDN: string;
   GATEWAY_ID: string;
+  /** `project` with a platform key; `public` on the development key (so `npm start` + curl just works). */
+  DEFAULT_ACCESS: 'public' | 'org' | 'project' | 'owner';
 }
+
+/** Values never echoed in an error line. */
+const SECRET_VARIABLES = new Set(['JWT_PUBLIC_KEY', 'SECRETS_KEY', 'SESSION_SECRET', 'ASSERTION_KEY']);
 
 /** Validates the environment; throws a GatewayError whose message is the one line to print. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -134,7 +162,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const got =
       present[name] === undefined
         ? ''
-        : ` (got "${name === 'JWT_PUBLIC_KEY' ? '...' : String(present[name]).slice(0, 60)}")`;
+        : ` (got "${SECRET_VARIABLES.has(name) ? '...' : String(present[name]).slice(0, 60)}")`;
     throw new GatewayError(
       ErrorCode.BadConfig,
       `config: ${name} must be ${issue?.message ?? 'valid'}${got}`,
@@ -152,10 +180,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       500,
     );
   }
+  if (!c.DEV_SIGNING_KEY && (!c.SESSION_SECRET || !c.ASSERTION_KEY)) {
+    throw new GatewayError(
+      ErrorCode.BadConfig,
+      'config: SESSION_SECRET and ASSERTION_KEY must be set when DEV_SIGNING_KEY=false',
+      500,
+    );
+  }
   return {
     ...c,
     GATEWAY_FQDN:
       c.GATEWAY_FQDN ?? (c.DOMAIN === 'localhost' ? `localhost:${c.PORT}` : `gateway.${c.DOMAIN}`),
+    DEFAULT_ACCESS: c.DEFAULT_ACCESS ?? (c.JWT_PUBLIC_KEY || c.JWKS_URL ? 'project' : 'public'),
     GATEWAY_ID: c.GATEWAY_ID ?? `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64),
   };
 }

@@ -1,5 +1,6 @@
 -- ARGV: 1 cid, 2 org, 3 project, 4 upstream, 5 gateway, 6 alias, 7 now, 8 name, 9 port, 10 access ('' keeps),
---       11 primary ('1' asks for the alias), 12 service hostname, 13 channel, 14 owner ('' keeps)
+--       11 primary ('1' asks for the alias), 12 service hostname, 13 channel, 14 owner ('' keeps),
+--       15 access level for a new service that names none
 local cid, name, svc_host, alias = ARGV[1], ARGV[8], ARGV[12], ARGV[6]
 local now, port = tonumber(ARGV[7]), tonumber(ARGV[9])
 
@@ -39,7 +40,7 @@ end
 
 local old = services[name]
 local access = ARGV[10]
-if access == '' then access = (old and old.access) or 'project' end
+if access == '' then access = (old and old.access) or ARGV[15] end
 if not old or old.port ~= port or old.access ~= access or old.hostname ~= svc_host then
   if old and old.hostname ~= svc_host then
     redis.call('HDEL', KEYS[4], old.hostname)

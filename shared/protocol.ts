@@ -79,6 +79,7 @@ export type UserTokenClaims = z.infer<typeof UserTokenClaims>;
 
 export const AccessLevel = z.enum(['public', 'org', 'project', 'owner']);
 export type AccessLevel = z.infer<typeof AccessLevel>;
+/** The access level of a service that names none, unless the gateway is configured otherwise. */
 export const DEFAULT_ACCESS: AccessLevel = 'project';
 
 export const ServiceName = z

@@ -15,6 +15,8 @@ export interface ControlAppDeps extends CollabEventDeps {
   bodyLimitBytes: number;
   readiness: ReadinessCheck[];
   vpn?: VpnManager;
+  /** The sign-in endpoints (authorize, login, JWKS), mounted at the root. */
+  auth?: Hono<ControlEnv>;
 }
 
 export function createControlApp(deps: ControlAppDeps): Hono<ControlEnv> {
@@ -28,6 +30,7 @@ export function createControlApp(deps: ControlAppDeps): Hono<ControlEnv> {
   app.post('/collab/event', limit, collabEventHandler(deps));
   app.get('/collab/vpn-config', vpnConfigHandler(deps.verifier, deps.vpn));
   mountHealth(app, deps.readiness);
+  if (deps.auth) app.route('/', deps.auth);
   app.notFound(notFound);
   app.onError(errorResponder(deps.log));
   return app;

@@ -2,7 +2,12 @@
 import type { Context } from 'hono';
 import { ErrorCode, forbidden } from '../../shared/errors.ts';
 import { hostnamesFor, serviceHostname } from '../../shared/hostnames.ts';
-import { activityMillis, type ContainerIdentity, normaliseSystem } from '../../shared/protocol.ts';
+import {
+  type AccessLevel,
+  activityMillis,
+  type ContainerIdentity,
+  normaliseSystem,
+} from '../../shared/protocol.ts';
 import type { ContainerTokenVerifier } from '../auth/container-token.ts';
 import type { ContainerRegistration, Store } from '../store/store.ts';
 import type { ConnectionInfo, ControlEnv } from './env.ts';
@@ -20,6 +25,10 @@ export interface CollabEventDeps {
    * address. VPN mode: the allocated VPN address, after checking the source is that address (403 if not).
    */
   upstreamOf: (identity: ContainerIdentity, connection: ConnectionInfo) => Promise<string>;
+  /** Access levels a container may ask for in a map event (ACCESS_LEVELS). */
+  accessLevels: ReadonlySet<string>;
+  /** Level of a new service whose map event names none. */
+  defaultAccess: AccessLevel;
 }
 
 export function collabEventHandler(deps: CollabEventDeps) {
@@ -41,6 +50,12 @@ export function collabEventHandler(deps: CollabEventDeps) {
     const event = body.event;
     switch (event.type) {
       case 'user-container:map-http-service': {
+        if (event.access && !deps.accessLevels.has(event.access)) {
+          throw forbidden(
+            ErrorCode.Forbidden,
+            `access level "${event.access}" is not allowed on this gateway (allowed: ${[...deps.accessLevels].join(', ')})`,
+          );
+        }
         const [hostname] = hostnamesFor(parts, event.name, false);
         await store.mapService(
           registration,
@@ -48,6 +63,7 @@ export function collabEventHandler(deps: CollabEventDeps) {
             name: event.name,
             port: event.port,
             access: event.access,
+            defaultAccess: deps.defaultAccess,
             primary: event.primary,
             hostname: hostname as string,
           },

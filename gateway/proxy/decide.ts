@@ -6,7 +6,13 @@ import type { RouteCache } from '../routes/route-cache.ts';
 import type { ResolvedRoute } from '../store/store.ts';
 import type { ProxyErrorInfo } from './pages.ts';
 
-export type Decision = { forward: ResolvedRoute; hostname: string } | { error: ProxyErrorInfo };
+/**
+ * `forward`: the route and its container is online. `error`: answer with it; `route` is set when the
+ * route exists but its container is offline (access is checked before anyone learns that).
+ */
+export type Decision =
+  | { forward: ResolvedRoute; hostname: string }
+  | { error: ProxyErrorInfo; route?: ResolvedRoute };
 
 export interface Decider {
   /** Synchronous on a cache hit (the hot path); a Promise only when the store must be asked. */
@@ -32,6 +38,7 @@ export function createDecider(
           service: route.service,
           retryAfterSeconds: RETRY_AFTER_SECONDS,
         },
+        route,
       };
     }
     return { forward: route, hostname };

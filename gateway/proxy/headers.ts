@@ -48,6 +48,8 @@ export interface ScannedRequest {
   /** For error pages: navigation or script? */
   secFetchMode: string | undefined;
   accept: string | undefined;
+  /** The Cookie header(s), not yet in `headers`. */
+  cookie: string | undefined;
 }
 
 /** Tokens of the Connection header(s) that name further headers to drop (rarely any). */
@@ -78,6 +80,7 @@ export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedR
   let proto: string | undefined;
   let secFetchMode: string | undefined;
   let accept: string | undefined;
+  let cookie: string | undefined;
   let hasBody = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
@@ -108,6 +111,10 @@ export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedR
       case 'accept':
         accept = value;
         break;
+      case 'cookie':
+        // Held back: the access gate forwards it without the gateway's own cookies.
+        cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+        continue;
     }
     if (HOP_BY_HOP.has(name) || SET_BY_GATEWAY.has(name) || named?.has(name) || ctx.stripped?.has(name))
       continue;
@@ -129,7 +136,7 @@ export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedR
     'x-real-ip',
     ctx.clientAddress,
   );
-  return { headers, host, ambiguous, hasBody, secFetchMode, accept };
+  return { headers, host, ambiguous, hasBody, secFetchMode, accept, cookie };
 }
 
 /** An upstream response's raw headers minus hop-by-hop ones, as strings for `writeHead`. */

@@ -7,7 +7,7 @@ import { ErrorCode } from '../../shared/errors.ts';
 
 export interface ProxyErrorAnswer {
   status: number;
-  headers: Record<string, string>;
+  headers: Record<string, string | string[]>;
   body: string;
 }
 
@@ -94,4 +94,11 @@ export function errorAnswer(info: ProxyErrorInfo, html: boolean): ProxyErrorAnsw
   }
   headers['content-type'] = 'application/json';
   return { status: text.status, headers, body: JSON.stringify({ error: { code: info.code, message } }) };
+}
+
+/** An answer's headers as pairs for `new Headers()` / `Response` (repeated headers such as Set-Cookie kept apart). */
+export function headerPairs(headers: ProxyErrorAnswer['headers']): [string, string][] {
+  return Object.entries(headers).flatMap(([name, value]) =>
+    Array.isArray(value) ? value.map((v): [string, string] => [name, v]) : [[name, value]],
+  );
 }

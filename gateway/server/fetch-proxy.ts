@@ -13,7 +13,7 @@ import {
   type ScannedRequest,
   scanRequestHeaders,
 } from '../proxy/headers.ts';
-import { errorAnswer, type ProxyErrorInfo, wantsHtml } from '../proxy/pages.ts';
+import { errorAnswer, headerPairs, type ProxyErrorInfo, wantsHtml } from '../proxy/pages.ts';
 import type { ResolvedRoute } from '../store/store.ts';
 
 /** `RequestInit` plus `duplex`, which streaming request bodies need (not in TypeScript's DOM lib yet). */
@@ -84,7 +84,7 @@ export function createFetchProxy(deps: FetchProxyDeps) {
   function fail(info: ProxyErrorInfo, scanned: ScannedRequest | undefined, started: number): Response {
     const answer = errorAnswer(info, wantsHtml(scanned?.secFetchMode, scanned?.accept));
     metrics.request(answer.status, (performance.now() - started) / 1000);
-    return new Response(answer.body, { status: answer.status, headers: answer.headers });
+    return new Response(answer.body, { status: answer.status, headers: headerPairs(answer.headers) });
   }
 
   function responseHeaders(upstream: Response): Headers {
@@ -190,7 +190,13 @@ export type FetchProxy = ReturnType<typeof createFetchProxy>;
 
 /** Whether a Host header names a container (`uc-...`): those go to the proxy, the rest to the control app. */
 export function isContainerHost(host: string | null): boolean {
-  return host !== null && host.length > 3 && (host.charCodeAt(0) | 0x20) === 0x75 && (host.charCodeAt(1) | 0x20) === 0x63 && host.charCodeAt(2) === 0x2d;
+  return (
+    host !== null &&
+    host.length > 3 &&
+    (host.charCodeAt(0) | 0x20) === 0x75 &&
+    (host.charCodeAt(1) | 0x20) === 0x63 &&
+    host.charCodeAt(2) === 0x2d
+  );
 }
 
 /** Whether a Request asks for a WebSocket. */

@@ -1,38 +1,32 @@
 /**
  * Node forwarding: undici `dispatch` with a raw handler (no intermediate objects) on a keep-alive pool
- * per upstream, streaming both ways with back-pressure; WebSockets through `dispatch({upgrade})` and
- * raw socket piping. Everything configurable was prepared at start; per request: one header pass, one
- * Map lookup, one dispatch.
+ * per upstream, streaming both ways with back-pressure; WebSockets in node-upgrade.ts. Everything
+ * configurable was prepared at start; per request: one header pass, two Map lookups (route, session),
+ * one dispatch.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ErrorCode } from '../../shared/errors.ts';
 import { plainAddress } from '../control/env.ts';
-import type { ActivityTracker } from '../proxy/activity.ts';
-import type { Decider, Decision } from '../proxy/decide.ts';
+import type { ProxyParts } from '../gateway.ts';
+import { IDENTITY_HEADERS } from '../proxy/access-gate.ts';
+import type { GatedRequest, Outcome } from '../proxy/gated.ts';
 import {
   type ForwardContext,
   filterResponseHeaders,
   type ScannedRequest,
   scanRequestHeaders,
 } from '../proxy/headers.ts';
-import type { ProxyMetrics } from '../proxy/metrics.ts';
-import { errorAnswer, type ProxyErrorInfo, wantsHtml } from '../proxy/pages.ts';
+import { errorAnswer, type ProxyErrorAnswer, wantsHtml } from '../proxy/pages.ts';
 import type { UpstreamPools } from '../proxy/upstreams.ts';
-import type { WebSocketRegistry } from '../proxy/websockets.ts';
 import type { ResolvedRoute } from '../store/store.ts';
+import { answerOnSocket, relayUpgrade } from './node-upgrade.ts';
 
-export interface NodeProxyDeps {
-  decider: Decider;
+export interface NodeProxyDeps extends ProxyParts {
   pools: UpstreamPools;
-  metrics: ProxyMetrics;
-  activity: ActivityTracker;
-  websockets: WebSocketRegistry;
   trustedProxies: ReadonlySet<string>;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
-  /** Extra request headers clients may not send (identity headers); lowercase. */
-  strippedHeaders?: ReadonlySet<string>;
 }
 
 /** Maps an upstream failure to the error a person sees. */
@@ -51,26 +45,44 @@ export function upstreamErrorCode(err: Error & { code?: string }): ErrorCode {
   }
 }
 
-const WS_GOING_AWAY = Buffer.from([0x88, 0x02, 0x03, 0xe9]); // close frame, code 1001
+/** The headers to send upstream: the scanned ones, the client's cookies minus ours, the gateway's identity. */
+function upstreamHeaders(
+  scanned: ScannedRequest,
+  outcome: { identityHeaders?: string[]; cookie?: string },
+): string[] {
+  const headers = scanned.headers;
+  if (outcome.cookie) headers.push('cookie', outcome.cookie);
+  if (outcome.identityHeaders) for (const h of outcome.identityHeaders) headers.push(h);
+  return headers;
+}
 
 export function createNodeProxy(deps: NodeProxyDeps) {
-  const { decider, pools, metrics, activity, websockets } = deps;
+  const { pools, metrics, activity, resolver } = deps;
   const forwardContext = (req: IncomingMessage): ForwardContext => {
     const clientAddress = plainAddress(req.socket.remoteAddress);
-    return {
-      clientAddress,
-      trustedPeer: deps.trustedProxies.has(clientAddress),
-      stripped: deps.strippedHeaders,
-    };
+    return { clientAddress, trustedPeer: deps.trustedProxies.has(clientAddress), stripped: IDENTITY_HEADERS };
+  };
+  const gated = (req: IncomingMessage, scanned: ScannedRequest, upgrade: boolean): GatedRequest => ({
+    host: scanned.host,
+    method: req.method as string,
+    url: req.url as string,
+    cookie: scanned.cookie,
+    secFetchMode: scanned.secFetchMode,
+    accept: scanned.accept,
+    upgrade,
+  });
+  const upstreamFailure = (
+    err: Error & { code?: string },
+    origin: string,
+    route: ResolvedRoute,
+    html: boolean,
+  ) => {
+    const code = upstreamErrorCode(err);
+    metrics.upstreamError(origin, code);
+    return errorAnswer({ code, hostname: route.hostname, service: route.service }, html);
   };
 
-  function sendError(
-    res: ServerResponse,
-    info: ProxyErrorInfo,
-    scanned: ScannedRequest | undefined,
-    started: number,
-  ): void {
-    const answer = errorAnswer(info, wantsHtml(scanned?.secFetchMode, scanned?.accept));
+  function send(res: ServerResponse, answer: ProxyErrorAnswer, started: number): void {
     if (!res.headersSent) res.writeHead(answer.status, answer.headers);
     res.end(answer.body);
     metrics.request(answer.status, (performance.now() - started) / 1000);
@@ -80,23 +92,23 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     req: IncomingMessage,
     res: ServerResponse,
     scanned: ScannedRequest,
-    route: ResolvedRoute,
+    outcome: Extract<Outcome, { forward: unknown }>,
     started: number,
   ): void {
+    const route = outcome.forward;
     activity.touch(route.containerId);
     const origin = `http://${route.upstream}:${route.port}`;
-    const pool = pools.get(origin, Date.now());
     let abort: ((err?: Error) => void) | undefined;
     let done = false;
     res.on('close', () => {
       if (!done) abort?.(new Error('client went away'));
     });
-    pool.dispatch(
+    pools.get(origin, Date.now()).dispatch(
       {
         origin,
         method: req.method as string,
         path: req.url as string,
-        headers: scanned.headers,
+        headers: upstreamHeaders(scanned, outcome),
         body: scanned.hasBody ? req : null,
         headersTimeout: deps.headersTimeoutMs,
         bodyTimeout: deps.bodyTimeoutMs,
@@ -126,9 +138,11 @@ export function createNodeProxy(deps: NodeProxyDeps) {
             metrics.request(res.statusCode, (performance.now() - started) / 1000);
             return;
           }
-          const code = upstreamErrorCode(err);
-          metrics.upstreamError(origin, code);
-          sendError(res, { code, hostname: route.hostname, service: route.service }, scanned, started);
+          send(
+            res,
+            upstreamFailure(err, origin, route, wantsHtml(scanned.secFetchMode, scanned.accept)),
+            started,
+          );
         },
       } as never,
     );
@@ -140,97 +154,14 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     const scanned = scanRequestHeaders(req.rawHeaders, forwardContext(req));
     if (scanned.ambiguous) {
       res.shouldKeepAlive = false;
-      sendError(res, { code: ErrorCode.BadRequest }, scanned, started);
+      send(res, errorAnswer({ code: ErrorCode.BadRequest }, false), started);
       return;
     }
-    const decision = decider.decide(scanned.host);
-    const act = (d: Decision) =>
-      'forward' in d
-        ? forward(req, res, scanned, d.forward, started)
-        : sendError(res, d.error, scanned, started);
-    if (decision instanceof Promise) decision.then(act);
-    else act(decision);
-  }
-
-  function rejectUpgrade(socket: Duplex, info: ProxyErrorInfo, scanned?: ScannedRequest): void {
-    const answer = errorAnswer(info, wantsHtml(scanned?.secFetchMode, scanned?.accept));
-    const head = Object.entries({
-      ...answer.headers,
-      'content-length': String(Buffer.byteLength(answer.body)),
-      connection: 'close',
-    })
-      .map(([k, v]) => `${k}: ${v}\r\n`)
-      .join('');
-    socket.end(
-      `HTTP/1.1 ${answer.status} ${answer.status === 404 ? 'Not Found' : 'Error'}\r\n${head}\r\n${answer.body}`,
-    );
-  }
-
-  function relayUpgrade(
-    req: IncomingMessage,
-    client: Duplex,
-    head: Buffer,
-    scanned: ScannedRequest,
-    route: ResolvedRoute,
-    upgrade: string,
-  ): void {
-    activity.touch(route.containerId);
-    const origin = `http://${route.upstream}:${route.port}`;
-    pools.get(origin, Date.now()).dispatch(
-      {
-        origin,
-        method: 'GET',
-        path: req.url as string,
-        headers: scanned.headers,
-        upgrade,
-        headersTimeout: deps.headersTimeoutMs,
-      },
-      {
-        onConnect() {},
-        onHeaders() {
-          return true;
-        },
-        onData() {
-          return true;
-        },
-        onComplete() {},
-        onUpgrade(status: number, raw: Buffer[], upstream: Duplex) {
-          const lines = filterResponseHeaders(raw, true);
-          let text = `HTTP/1.1 ${status} Switching Protocols\r\n`;
-          for (let i = 0; i < lines.length; i += 2) text += `${lines[i]}: ${lines[i + 1]}\r\n`;
-          client.write(`${text}\r\n`);
-          if (head.length > 0) upstream.write(head);
-          metrics.openWebSockets++;
-          metrics.webSocketsTotal++;
-          let closed = false;
-          const unregister = websockets.add({
-            route,
-            close() {
-              client.end(WS_GOING_AWAY);
-              upstream.destroy();
-            },
-          });
-          const finish = () => {
-            if (closed) return;
-            closed = true;
-            unregister();
-            metrics.openWebSockets--;
-            client.destroy();
-            upstream.destroy();
-          };
-          client.on('close', finish).on('error', finish);
-          upstream.on('close', finish).on('error', finish);
-          client.on('data', () => activity.touch(route.containerId));
-          upstream.pipe(client);
-          client.pipe(upstream);
-        },
-        onError(err: Error & { code?: string }) {
-          const code = upstreamErrorCode(err);
-          metrics.upstreamError(origin, code);
-          rejectUpgrade(client, { code, hostname: route.hostname, service: route.service }, scanned);
-        },
-      } as never,
-    );
+    const act = (o: Outcome) =>
+      'forward' in o ? forward(req, res, scanned, o, started) : send(res, o.answer, started);
+    const outcome = resolver.resolve(gated(req, scanned, false));
+    if (outcome instanceof Promise) outcome.then(act);
+    else act(outcome);
   }
 
   /** The public listener's `upgrade` handler for `uc-*` hosts. */
@@ -239,16 +170,21 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     const scanned = scanRequestHeaders(req.rawHeaders, forwardContext(req));
     const upgrade = req.headers.upgrade;
     if (scanned.ambiguous || req.method !== 'GET' || !upgrade) {
-      rejectUpgrade(socket, { code: ErrorCode.BadRequest }, scanned);
+      answerOnSocket(socket, errorAnswer({ code: ErrorCode.BadRequest }, false));
       return;
     }
-    const decision = decider.decide(scanned.host);
-    const act = (d: Decision) =>
-      'forward' in d
-        ? relayUpgrade(req, socket, head, scanned, d.forward, upgrade)
-        : rejectUpgrade(socket, d.error, scanned);
-    if (decision instanceof Promise) decision.then(act);
-    else act(decision);
+    const relayDeps = {
+      ...deps,
+      onUpstreamError: (e: Error & { code?: string }, origin: string, route: ResolvedRoute) =>
+        upstreamFailure(e, origin, route, false),
+    };
+    const act = (o: Outcome) =>
+      'forward' in o
+        ? relayUpgrade(relayDeps, req, socket, head, upstreamHeaders(scanned, o), o.forward, upgrade)
+        : answerOnSocket(socket, o.answer);
+    const outcome = resolver.resolve(gated(req, scanned, true));
+    if (outcome instanceof Promise) outcome.then(act);
+    else act(outcome);
   }
 
   return { handleRequest, handleUpgrade };

@@ -49,7 +49,7 @@ export class MemoryStore implements Store {
       for (const host of this.#hostsOf(state)) touched.add(host);
     }
     const old = state.services.get(svc.name);
-    const access = svc.access ?? old?.access ?? DEFAULT_ACCESS;
+    const access = svc.access ?? old?.access ?? svc.defaultAccess ?? DEFAULT_ACCESS;
     if (!old || old.port !== svc.port || old.access !== access || old.hostname !== svc.hostname) {
       if (old && old.hostname !== svc.hostname) {
         this.#hosts.delete(old.hostname);

@@ -2,6 +2,7 @@
 import { Redis } from 'ioredis';
 import { conflict, ErrorCode, GatewayError } from '../../shared/errors.ts';
 import type { SystemStats } from '../../shared/protocol.ts';
+import { DEFAULT_ACCESS } from '../../shared/protocol.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { RedisKeys as K } from './redis-keys.ts';
 import { defineScripts, type ScriptCommands } from './redis-scripts.ts';
@@ -80,6 +81,7 @@ export class RedisStore implements Store {
         svc.hostname,
         K.changes,
         reg.ownerId ?? '',
+        svc.defaultAccess ?? DEFAULT_ACCESS,
       )
       .catch((e) => Promise.reject(storeError(e)));
     return changed === 1;

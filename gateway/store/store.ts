@@ -72,8 +72,10 @@ export interface ContainerRegistration extends ContainerIdentity {
 export interface ServiceMapping {
   name: string;
   port: number;
-  /** Absent: keep the current level, or the default for a new service. */
+  /** Absent: keep the current level, or `defaultAccess` for a new service. */
   access?: AccessLevel;
+  /** The level of a new service that names none (DEFAULT_ACCESS; `project` unless configured). */
+  defaultAccess?: AccessLevel;
   /** True: this service takes the primary alias. The first service is primary anyway. */
   primary?: boolean;
   hostname: string;

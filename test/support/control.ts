@@ -28,6 +28,8 @@ export async function controlHarness(store: Store, opts: { bodyLimitBytes?: numb
     upstreamOf: async (_identity, connection) => plainAddress(connection.remoteAddress),
     log: silentLogger,
     bodyLimitBytes: opts.bodyLimitBytes ?? 65_536,
+    accessLevels: new Set(['public', 'org', 'project', 'owner']),
+    defaultAccess: 'project',
     readiness: [{ name: 'store', check: () => store.ping() }],
   });
   const token = (containerId = 'c1', projectId = PROJECT, orgId = ORG, ttlSeconds?: number) =>

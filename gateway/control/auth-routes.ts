@@ -1,0 +1,146 @@
+/**
+ * The gateway-host side of browser sign-in: the authorize endpoint (checks the user's session and the
+ * target's policy, hands out a one-time code bound to the hostname), the platform login (user token ->
+ * gateway session), a development login page, logout, and the JWKS apps verify assertions with.
+ */
+import { type Context, Hono } from 'hono';
+import { csrf } from 'hono/csrf';
+import { ErrorCode, GatewayError } from '../../shared/errors.ts';
+import { isContainerHost, normaliseHost } from '../../shared/hostnames.ts';
+import type { IdentityAssertions } from '../auth/assertion.ts';
+import type { VerificationKey } from '../auth/container-token.ts';
+import { clearCookie, GATEWAY_COOKIE, readCookie, setCookie } from '../auth/cookies.ts';
+import type { DevKey } from '../auth/dev-key.ts';
+import { mayAccess, type Viewer } from '../auth/policy.ts';
+import { GATEWAY_AUDIENCE, type SessionKeeper } from '../auth/sessions.ts';
+import { verifyUserToken } from '../auth/user-token.ts';
+import { errorAnswer } from '../proxy/pages.ts';
+import type { Store } from '../store/store.ts';
+import { devLoginPage, mintUserToken } from './dev-login.ts';
+import type { ControlEnv } from './env.ts';
+
+const FLOW_ID = /^[A-Za-z0-9_-]{8,64}$/;
+const STATE = /^[A-Za-z0-9_-]{16,128}$/;
+const CODE_TTL_MS = 60_000;
+const AUTHORIZE = '/auth/authorize?';
+
+export interface AuthRoutesDeps {
+  store: Store;
+  sessions: SessionKeeper;
+  assertions: IdentityAssertions;
+  userTokenKey: VerificationKey;
+  algorithms: string[];
+  domain: string;
+  /** `http(s)://<GATEWAY_FQDN>`. */
+  gatewayOrigin: string;
+  scheme: 'http' | 'https';
+  /** `:port` of public URLs ('' for the default port). */
+  portSuffix: string;
+  loginUrl?: string;
+  devKey?: DevKey;
+}
+
+const refuse = (message: string) => new GatewayError(ErrorCode.BadRequest, message, 400);
+const randomCode = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+
+export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
+  const app = new Hono<ControlEnv>();
+  const secure = deps.scheme === 'https';
+  const notFoundPage = (c: Context, hostname: string) => {
+    const answer = errorAnswer({ code: ErrorCode.NoRoute, hostname }, true);
+    return c.html(answer.body, 404);
+  };
+
+  /** Sets the gateway-host session from a verified user token and continues to `next`. */
+  const signIn = async (c: Context<ControlEnv>, userToken: string, next: string | undefined) => {
+    const { viewer, exp } = await verifyUserToken(userToken, deps.userTokenKey, deps.algorithms);
+    const session = await deps.sessions.sign(viewer, GATEWAY_AUDIENCE, exp);
+    c.header(
+      'set-cookie',
+      setCookie(GATEWAY_COOKIE, session.token, { maxAgeSeconds: session.maxAgeSeconds, secure }),
+    );
+    c.header('cache-control', 'no-store');
+    return c.redirect(next?.startsWith(AUTHORIZE) ? next : '/', 303);
+  };
+
+  app.use('/auth/*', csrf({ origin: deps.gatewayOrigin }));
+
+  app.get('/auth/authorize', async (c) => {
+    const { host = '', flow = '', state = '' } = c.req.query();
+    const hostname = normaliseHost(host);
+    // Only container hostnames under our domain: never another domain, never an open redirect.
+    if (hostname === undefined || hostname !== host || !isContainerHost(hostname, deps.domain))
+      throw refuse('the sign-in target is not a container address of this gateway');
+    if (!FLOW_ID.test(flow) || !STATE.test(state)) throw refuse('the sign-in request is incomplete');
+    const viewer = await deps.sessions.viewer(
+      readCookie(c.req.header('cookie'), GATEWAY_COOKIE),
+      GATEWAY_AUDIENCE,
+    );
+    if (!viewer) {
+      const next = `${AUTHORIZE}${new URLSearchParams({ host: hostname, flow, state })}`;
+      if (deps.loginUrl)
+        return c.redirect(
+          `${deps.loginUrl}?${new URLSearchParams({ next: `${deps.gatewayOrigin}${next}` })}`,
+          302,
+        );
+      if (deps.devKey) return c.redirect(`/auth/login?${new URLSearchParams({ next })}`, 302);
+      throw new GatewayError(ErrorCode.Unauthorized, 'sign in through the platform first', 401);
+    }
+    const route = await deps.store.resolve(hostname);
+    if (!route || !mayAccess(viewer, route)) return notFoundPage(c, hostname);
+    const code = randomCode();
+    const grant = {
+      host: hostname,
+      userId: viewer.userId,
+      username: viewer.username,
+      grants: [...viewer.grants],
+      exp: viewer.sessionExp ?? 0,
+    };
+    await deps.store.putAuthCode(code, JSON.stringify(grant), CODE_TTL_MS);
+    c.header('cache-control', 'no-store');
+    return c.redirect(
+      `${deps.scheme}://${hostname}${deps.portSuffix}/_dg/callback?${new URLSearchParams({ code, state, flow })}`,
+      302,
+    );
+  });
+
+  app.get('/auth/login', (c) => {
+    const next = c.req.query('next') ?? '';
+    if (deps.loginUrl)
+      return c.redirect(
+        `${deps.loginUrl}?${new URLSearchParams({ next: `${deps.gatewayOrigin}${next}` })}`,
+        302,
+      );
+    if (!deps.devKey)
+      throw new GatewayError(ErrorCode.NotFound, 'no login page: sign in through the platform', 404);
+    return c.html(devLoginPage(next.startsWith(AUTHORIZE) ? next : ''));
+  });
+
+  app.post('/auth/login', async (c) => {
+    const form = await c.req.parseBody();
+    const bearer = c.req.header('authorization')?.replace(/^bearer\s+/i, '');
+    const token = typeof form.token === 'string' ? form.token : bearer;
+    if (!token) throw refuse('a user token is required');
+    return signIn(c, token, typeof form.next === 'string' ? form.next : undefined);
+  });
+
+  app.post('/auth/dev-login', async (c) => {
+    if (!deps.devKey) throw new GatewayError(ErrorCode.NotFound, 'development login is off', 404);
+    const form = await c.req.parseBody();
+    const token = await mintUserToken(deps.devKey, form);
+    return signIn(c, token, typeof form.next === 'string' ? form.next : undefined);
+  });
+
+  app.post('/auth/logout', (c) => {
+    c.header('set-cookie', clearCookie(GATEWAY_COOKIE, '/', secure));
+    return c.redirect('/', 303);
+  });
+
+  app.get('/.well-known/jwks.json', (c) => {
+    c.header('cache-control', 'public, max-age=300');
+    return c.json(deps.assertions.jwks());
+  });
+  return app;
+}
+
+export type { Viewer };

@@ -1,0 +1,49 @@
+/** Builds the runtime-neutral proxy parts: route cache, decision + access gate, metrics, activity, WebSockets. */
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { RouteCache } from '../routes/route-cache.ts';
+import type { Store } from '../store/store.ts';
+import type { AccessGate } from './access-gate.ts';
+import { ActivityTracker } from './activity.ts';
+import { createDecider, type Decider } from './decide.ts';
+import { createGatedResolver } from './gated.ts';
+import { ProxyMetrics } from './metrics.ts';
+import { WebSocketRegistry } from './websockets.ts';
+
+/** What every runtime adapter's forwarding uses. */
+export interface ProxyParts {
+  decider: Decider;
+  /** Route decision + access gate + reserved paths. */
+  resolver: ReturnType<typeof createGatedResolver>;
+  metrics: ProxyMetrics;
+  activity: ActivityTracker;
+  websockets: WebSocketRegistry;
+}
+
+export async function buildProxy(
+  config: Config,
+  store: Store,
+  gate: AccessGate,
+  log: Logger,
+): Promise<ProxyParts & { stop(): Promise<void> }> {
+  const cache = new RouteCache(store, {
+    ttlMs: config.ROUTE_CACHE_TTL,
+    negativeTtlMs: config.ROUTE_CACHE_NEGATIVE_TTL,
+    maxEntries: config.ROUTE_CACHE_MAX,
+  });
+  await cache.start();
+  const activity = new ActivityTracker(store, log);
+  activity.start(config.ACTIVITY_FLUSH_INTERVAL);
+  const decider = createDecider(cache, config.DOMAIN, config.LIVENESS_TIMEOUT);
+  return {
+    decider,
+    resolver: createGatedResolver(decider, gate),
+    metrics: new ProxyMetrics(() => ({ ...cache.stats, size: cache.size })),
+    activity,
+    websockets: new WebSocketRegistry(cache),
+    async stop() {
+      await activity.stop();
+      await cache.stop();
+    },
+  };
+}
