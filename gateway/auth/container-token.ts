@@ -70,13 +70,14 @@ export interface MintOptions extends ContainerIdentity {
 /** Mints a container token in the legacy claim format, signed with the development key. */
 export function mintContainerToken(
   key: DevKey,
-  { containerId, projectId, orgId, ttlSeconds = 365 * 86_400 }: MintOptions,
+  { containerId, projectId, orgId, ownerId, ttlSeconds = 365 * 86_400 }: MintOptions,
 ): Promise<string> {
   return new SignJWT({
     type: 'user_container_token',
     user_container_id: containerId,
     project_id: projectId,
     scope: `project:${projectId}:access org:${orgId}:connect-vpn`,
+    ...(ownerId ? { user_id: ownerId } : {}),
   })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
     .setIssuedAt()

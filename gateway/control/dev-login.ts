@@ -13,7 +13,7 @@ const DevLoginForm = z.object({
   role: z.enum(['member', 'admin']).default('member'),
 });
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 export function devLoginPage(next: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Development sign-in</title>
@@ -25,7 +25,7 @@ export function devLoginPage(next: string): string {
 <label>Organisation id <input name="org" required></label>
 <label>Project id <input name="project"></label>
 <label>Role <select name="role"><option>member</option><option>admin</option></select></label>
-<input type="hidden" name="next" value="${escape(next)}">
+<input type="hidden" name="next" value="${escapeHtml(next)}">
 <button type="submit">Sign in</button></form></body></html>`;
 }
 

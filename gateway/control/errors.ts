@@ -1,5 +1,6 @@
 /** One place that turns thrown errors into `{error:{code,message}}` responses. */
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { ErrorCode, GatewayError } from '../../shared/errors.ts';
 import type { Logger } from '../log.ts';
 
@@ -8,6 +9,14 @@ export function errorResponder(log: Logger) {
     if (err instanceof GatewayError) {
       if (err.status >= 500) log.warn('request failed', { code: err.code, path: c.req.path });
       return c.json(err.toBody(), err.status as 400);
+    }
+    if (err instanceof HTTPException) {
+      // Hono's own refusals (e.g. the CSRF origin check): keep their status, in our error shape.
+      const code = err.status === 403 ? ErrorCode.Forbidden : ErrorCode.BadRequest;
+      return c.json(
+        new GatewayError(code, err.message || 'request refused', err.status).toBody(),
+        err.status,
+      );
     }
     log.error('unhandled error', { path: c.req.path, error: err.name, message: err.message });
     return c.json(new GatewayError(ErrorCode.Internal, 'internal error').toBody(), 500);

@@ -23,7 +23,7 @@ export interface GatewayProcess {
   dataDir: string;
   base: string;
   output(): string;
-  token(containerId: string, projectId: string, orgId: string): Promise<string>;
+  token(containerId: string, projectId: string, orgId: string, ownerId?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -72,10 +72,10 @@ export async function startGateway(
     dataDir,
     base,
     output: () => out,
-    async token(containerId, projectId, orgId) {
+    async token(containerId, projectId, orgId, ownerId) {
       const key = await readDevKey(dataDir);
       if (!key) throw new Error('the gateway wrote no development key');
-      return mintContainerToken(key, { containerId, projectId, orgId });
+      return mintContainerToken(key, { containerId, projectId, orgId, ownerId });
     },
     async stop() {
       if (child.exitCode === null && child.pid) {
