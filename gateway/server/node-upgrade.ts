@@ -43,59 +43,57 @@ export function relayUpgrade(
   const { metrics, activity, websockets } = deps;
   activity.touch(route.containerId);
   const origin = `http://${route.upstream}:${route.port}`;
-  deps.pools
-    .get(origin, Date.now())
-    .dispatch(
-      {
-        origin,
-        method: 'GET',
-        path: req.url as string,
-        headers,
-        upgrade,
-        headersTimeout: deps.headersTimeoutMs,
+  deps.pools.get(origin, Date.now()).dispatch(
+    {
+      origin,
+      method: 'GET',
+      path: req.url as string,
+      headers,
+      upgrade,
+      headersTimeout: deps.headersTimeoutMs,
+    },
+    {
+      onConnect() {},
+      onHeaders() {
+        return true;
       },
-      {
-        onConnect() {},
-        onHeaders() {
-          return true;
-        },
-        onData() {
-          return true;
-        },
-        onComplete() {},
-        onUpgrade(status: number, raw: Buffer[], upstream: Duplex) {
-          const lines = filterResponseHeaders(raw, true);
-          let text = `HTTP/1.1 ${status} Switching Protocols\r\n`;
-          for (let i = 0; i < lines.length; i += 2) text += `${lines[i]}: ${lines[i + 1]}\r\n`;
-          client.write(`${text}\r\n`);
-          if (head.length > 0) upstream.write(head);
-          metrics.openWebSockets++;
-          metrics.webSocketsTotal++;
-          let closed = false;
-          const unregister = websockets.add({
-            route,
-            close() {
-              client.end(WS_GOING_AWAY);
-              upstream.destroy();
-            },
-          });
-          const finish = () => {
-            if (closed) return;
-            closed = true;
-            unregister();
-            metrics.openWebSockets--;
-            client.destroy();
+      onData() {
+        return true;
+      },
+      onComplete() {},
+      onUpgrade(status: number, raw: Buffer[], upstream: Duplex) {
+        const lines = filterResponseHeaders(raw, true);
+        let text = `HTTP/1.1 ${status} Switching Protocols\r\n`;
+        for (let i = 0; i < lines.length; i += 2) text += `${lines[i]}: ${lines[i + 1]}\r\n`;
+        client.write(`${text}\r\n`);
+        if (head.length > 0) upstream.write(head);
+        metrics.openWebSockets++;
+        metrics.webSocketsTotal++;
+        let closed = false;
+        const unregister = websockets.add({
+          route,
+          close() {
+            client.end(WS_GOING_AWAY);
             upstream.destroy();
-          };
-          client.on('close', finish).on('error', finish);
-          upstream.on('close', finish).on('error', finish);
-          client.on('data', () => activity.touch(route.containerId));
-          upstream.pipe(client);
-          client.pipe(upstream);
-        },
-        onError(err: Error & { code?: string }) {
-          answerOnSocket(client, deps.onUpstreamError(err, origin, route));
-        },
-      } as never,
-    );
+          },
+        });
+        const finish = () => {
+          if (closed) return;
+          closed = true;
+          unregister();
+          metrics.openWebSockets--;
+          client.destroy();
+          upstream.destroy();
+        };
+        client.on('close', finish).on('error', finish);
+        upstream.on('close', finish).on('error', finish);
+        client.on('data', () => activity.touch(route.containerId));
+        upstream.pipe(client);
+        client.pipe(upstream);
+      },
+      onError(err: Error & { code?: string }) {
+        answerOnSocket(client, deps.onUpstreamError(err, origin, route));
+      },
+    } as never,
+  );
 }
