@@ -1,0 +1,78 @@
+/**
+ * A simulated legacy user container: test/legacy-client/entrypoint.sh (the legacy bootstrap, unchanged)
+ * plus the small HTTP + WebSocket service on 7681 (container-service.ts), in its own network, PID and
+ * mount namespaces with a private /tmp, exactly as an image with `tini jq curl openvpn` would run them.
+ *
+ *   startLegacyContainer(topology, ns, spec) -> ContainerProcess
+ *     spec: { containerId, projectId, orgId, token, gatewayFqdn, vpnSecret?, legacyEnv? }
+ *     legacyEnv: the library's interval overrides (LEGACY_SLEEP, ...); empty = the legacy defaults
+ *   settingsFor(spec) -> the base64 SETTINGS value the platform would pass
+ *   vpnAddressOf(topology, ns) -> the IPv4 address on the container's tun0, or null
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ContainerProcess } from '../support/container.ts';
+import type { Topology } from '../support/netns.ts';
+import { runCommand } from '../support/processes.ts';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const ENTRYPOINT = `${REPO}test/legacy-client/entrypoint.sh`;
+const SERVICE = fileURLToPath(new URL('./container-service.ts', import.meta.url));
+/** One node process per service (no tsx launcher process in between): the loader is imported directly. */
+const TSX_LOADER = pathToFileURL(`${REPO}node_modules/tsx/dist/loader.mjs`).href;
+
+export const SERVICE_PORT = 7681;
+
+const fail = (message: string): never => {
+  throw new Error(message);
+};
+
+export interface LegacyContainerSpec {
+  containerId: string;
+  projectId: string;
+  orgId: string;
+  token: string;
+  /** SETTINGS.gateway_fqdn (may carry :port). */
+  gatewayFqdn: string;
+  vpnSecret?: string;
+  legacyEnv?: Record<string, string>;
+}
+
+export function settingsFor(spec: LegacyContainerSpec): string {
+  const fields: Record<string, string> = {
+    user_id: '6b1f2c1e-0000-4000-8000-00000000e2e0',
+    frontend_fqdn: 'app.e2e.test',
+    ganymede_fqdn: 'api.e2e.test',
+    gateway_fqdn: spec.gatewayFqdn,
+    token: spec.token,
+    project_id: spec.projectId,
+    user_container_id: spec.containerId,
+  };
+  if (spec.vpnSecret) fields.vpn_secret = spec.vpnSecret;
+  return Buffer.from(JSON.stringify(fields)).toString('base64');
+}
+
+export function startLegacyContainer(
+  topology: Topology,
+  ns: string,
+  spec: LegacyContainerSpec,
+): ContainerProcess {
+  const script = [
+    `SERVICE_OWNER='${spec.containerId}' SERVICE_PORT=${SERVICE_PORT} "${process.execPath}" --import '${TSX_LOADER}' "${SERVICE}" &`,
+    `exec sh "${ENTRYPOINT}"`,
+  ].join('\n');
+  return topology.spawnContainer(ns, script, {
+    SETTINGS: settingsFor(spec),
+    SERVICE_NAME: 'terminal',
+    SERVICE_PORT: String(SERVICE_PORT),
+    ...spec.legacyEnv,
+  });
+}
+
+/** The address OpenVPN gave the container (`ip -n <ns> addr show dev tun0`), or null without a tunnel. */
+export async function vpnAddressOf(topology: Topology, ns: string): Promise<string | null> {
+  topology.namespaces.includes(ns) || fail(`namespace ${ns} is not part of topology ${topology.id}`);
+  const out = await runCommand('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'dev', 'tun0'], {
+    allowFailure: true,
+  });
+  return /\binet (\d+\.\d+\.\d+\.\d+)\/\d+/.exec(out.stdout)?.[1] ?? null;
+}

@@ -1,0 +1,192 @@
+/**
+ * The real gateway with its VPN, inside a topology's `gw` namespace, as production runs it: Redis on
+ * gw's loopback (it outlives gateway restarts), the gateway as root with OpenVPN as its child, and the
+ * Stage 1 TLS front on the underlay address :443 forwarding to the gateway's public listener.
+ *
+ *   startVpnGateway({ topology, domain, fqdn, env? }) -> Promise<VpnGateway>
+ *     .start() / .stop() / .restart()   the gateway process only (same DATA_DIR, same Redis);
+ *                                       start resolves once /readyz reports `vpn: ok`
+ *     .token({containerId, projectId, orgId})   a container token signed with the gateway's dev key
+ *     .admin(path, method?)             JSON from the admin listener (127.0.0.1:ADMIN_PORT in gw)
+ *     .redis(...args)                   redis-cli against the gateway's Redis, stdout trimmed
+ *     .inGw                             a Runner executing commands in gw (for curlIn)
+ *     .output()                         the current gateway process's output (for failure messages)
+ *     .close()                          gateway, front and Redis stopped, DATA_DIR removed
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mintContainerToken } from '../../../gateway/auth/container-token.ts';
+import { readDevKey } from '../../../gateway/auth/dev-key.ts';
+import type { ContainerIdentity } from '../../../shared/protocol.ts';
+import { requireCommand } from '../../support/prerequisites.ts';
+import { startTlsTerminatorIn } from '../support/front.ts';
+import type { Topology } from '../support/netns.ts';
+import { runCommand, type TrackedProcess } from '../support/processes.ts';
+import { curlIn, jsonIn, type Runner } from './curl-in.ts';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const TSX = join(REPO, 'node_modules/.bin/tsx');
+/** Fixed ports are fine: gw is a private namespace of this run. */
+const PUBLIC_PORT = 8080;
+const ADMIN_PORT = 9090;
+const REDIS_PORT = 6379;
+const READY_WAIT_MS = 45_000;
+
+export interface VpnGatewayOptions {
+  topology: Topology;
+  domain: string;
+  fqdn: string;
+  env?: Record<string, string>;
+}
+
+export interface VpnGateway {
+  readonly dataDir: string;
+  readonly adminUrl: string;
+  readonly inGw: Runner;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  token(identity: ContainerIdentity): Promise<string>;
+  admin<T = unknown>(path: string, method?: string): Promise<T>;
+  redis(...args: string[]): Promise<string>;
+  output(): string;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** PIDs in `ns` whose command name is `name` (OpenVPN must not outlive its gateway). */
+async function pidsNamed(ns: string, name: string): Promise<number[]> {
+  const pids = await runCommand('ip', ['netns', 'pids', ns], { allowFailure: true });
+  const found: number[] = [];
+  for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) {
+    const comm = await runCommand('cat', [`/proc/${pid}/comm`], { allowFailure: true });
+    if (comm.stdout.trim() === name) found.push(Number(pid));
+  }
+  return found;
+}
+
+export async function startVpnGateway(options: VpnGatewayOptions): Promise<VpnGateway> {
+  for (const [command, pkg] of [
+    ['openvpn', 'openvpn'],
+    ['redis-server', 'redis-server'],
+    ['redis-cli', 'redis-tools'],
+    ['curl', 'curl'],
+  ] as const)
+    requireCommand(command, pkg);
+  const { topology } = options;
+  const gw = topology.gw;
+  const dataDir = mkdtempSync(join(tmpdir(), 'dg-e2e-vpn-'));
+  const inGw: Runner = (cmd, args, opts) => topology.exec(gw, cmd, args, opts);
+  const adminUrl = `http://127.0.0.1:${ADMIN_PORT}`;
+
+  const redisServer = topology.spawnIn(gw, 'redis-server', [
+    '--port',
+    String(REDIS_PORT),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dataDir,
+  ]);
+  await redisServer.waitForOutput('Ready to accept connections', 10_000);
+
+  const env = {
+    VPN_ENABLED: 'true',
+    VPN_LISTEN: topology.gwAddress,
+    VPN_PROTO: 'udp',
+    GATEWAY_FQDN: options.fqdn,
+    DOMAIN: options.domain,
+    REDIS_URL: `redis://127.0.0.1:${REDIS_PORT}`,
+    HOST: '127.0.0.1',
+    PORT: String(PUBLIC_PORT),
+    ADMIN_PORT: String(ADMIN_PORT),
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    ...options.env,
+  };
+  let gateway: TrackedProcess | undefined;
+
+  const waitReady = async (process: TrackedProcess) => {
+    const deadline = Date.now() + READY_WAIT_MS;
+    let last = '';
+    while (Date.now() < deadline) {
+      if (process.child.exitCode !== null || process.child.signalCode !== null)
+        throw new Error(`the gateway exited (${await process.exited}):\n${process.output().slice(-3000)}`);
+      const answer = await curlIn(inGw, `${adminUrl}/readyz`, { maxTimeSeconds: 2 });
+      last = `${answer.status} ${answer.body}`;
+      if (answer.status === 200 && /"vpn"\s*:\s*"ok"/.test(answer.body)) return;
+      await sleep(200);
+    }
+    throw new Error(
+      `the gateway was not ready with vpn ok in ${READY_WAIT_MS} ms (last /readyz: ${last}):\n${process
+        .output()
+        .slice(-3000)}`,
+    );
+  };
+
+  const handle: VpnGateway = {
+    dataDir,
+    adminUrl,
+    inGw,
+    async start() {
+      if (gateway && gateway.child.exitCode === null) throw new Error('the gateway is already running');
+      gateway = topology.spawnIn(gw, TSX, ['gateway/main.ts'], { cwd: REPO, env });
+      await waitReady(gateway);
+    },
+    async stop() {
+      const running = gateway;
+      if (!running) return;
+      if (running.child.exitCode === null && running.child.signalCode === null) {
+        running.child.kill('SIGTERM');
+        const bounded = sleep(10_000).then(() => 'timeout');
+        if ((await Promise.race([running.exited, bounded])) === 'timeout') await running.kill();
+      }
+      // Its OpenVPN goes with it (a leftover would hold the port and tun0 for the next start).
+      for (let i = 0; i < 50 && (await pidsNamed(gw, 'openvpn')).length > 0; i++) await sleep(100);
+      const left = await pidsNamed(gw, 'openvpn');
+      if (left.length > 0) throw new Error(`openvpn (${left.join(', ')}) outlived the stopped gateway`);
+    },
+    async restart() {
+      await handle.stop();
+      await handle.start();
+    },
+    async token(identity) {
+      const key = await readDevKey(dataDir);
+      if (!key) throw new Error(`the gateway wrote no development key into ${dataDir}`);
+      return mintContainerToken(key, identity);
+    },
+    admin: (path, method = 'GET') => jsonIn(inGw, `${adminUrl}${path}`, { method }),
+    async redis(...args) {
+      const out = await inGw('redis-cli', ['-p', String(REDIS_PORT), ...args]);
+      return out.stdout.trim();
+    },
+    output: () => gateway?.output() ?? '',
+    async close() {
+      try {
+        await handle.stop();
+      } finally {
+        await redisServer.kill();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+
+  await startTlsTerminatorIn(topology, gw, {
+    listen: `${topology.gwAddress}:443`,
+    upstream: `127.0.0.1:${PUBLIC_PORT}`,
+    names: [options.fqdn, `*.${options.domain}`],
+  });
+  try {
+    await handle.start();
+  } catch (error) {
+    await redisServer.kill();
+    throw error;
+  }
+  return handle;
+}
