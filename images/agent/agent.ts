@@ -51,6 +51,7 @@ export async function runAgent({ config, services, log, signal }: AgentOptions):
         writeVpnFiles(ovpn, { username: config.containerId, password: config.vpnPassword }),
       startOpenvpn: (path) => startOpenvpn(path),
       probe: createTunnelProbe(config.tunDevice),
+      gatewayAlive: async () => (await client.measureRoundTrip()) !== null,
       backoff: createBackoff(),
       sleep,
       onTunnelUp(address) {

@@ -154,4 +154,43 @@ describe('runVpnLoop', () => {
     await loop;
     expect(h.children.every((c) => c.stopped)).toBe(true);
   });
+
+  it('restarts OpenVPN when the gateway stops answering over a tunnel that still has its address', async () => {
+    const h = harness();
+    let alive = true;
+    const checks: number[] = [];
+    h.deps.gatewayAlive = async () => {
+      checks.push(Date.now());
+      return alive;
+    };
+    const controller = new AbortController();
+    const loop = runVpnLoop(h.deps, controller.signal);
+    h.setAddress('172.16.7.20');
+    await vi.advanceTimersByTimeAsync(12_000);
+    expect(checks).toEqual([5_000, 10_000]);
+    // The gateway's OpenVPN died without telling its clients: tun0 keeps its address, nothing answers.
+    alive = false;
+    await vi.advanceTimersByTimeAsync(14_000); // checks at 15, 20 and 25 s fail
+    expect(h.children[0]?.stopped).toBe(true);
+    expect(h.events).toContain('down');
+    await vi.advanceTimersByTimeAsync(1_000); // back-off restarts from 1 s: the tunnel had been up
+    expect(h.children).toHaveLength(2);
+    controller.abort();
+    await loop;
+  });
+
+  it('keeps a tunnel whose gateway misses fewer checks in a row than the limit', async () => {
+    const h = harness();
+    const answers = [false, false, true, false, false, true, false, false, true];
+    h.deps.gatewayAlive = async () => answers.shift() ?? true;
+    const controller = new AbortController();
+    const loop = runVpnLoop(h.deps, controller.signal);
+    h.setAddress('172.16.7.20');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(answers).toEqual([]);
+    expect(h.children).toHaveLength(1);
+    expect(h.children[0]?.stopped).toBe(false);
+    controller.abort();
+    await loop;
+  });
 });
