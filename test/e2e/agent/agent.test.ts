@@ -54,6 +54,25 @@ describe('the compiled agent against the gateway in network namespaces', () => {
   const failureContext = (container: ContainerProcess) =>
     `\n--- container output:\n${container.output().slice(-3000)}\n--- gateway output:\n${gateway.output().slice(-2000)}`;
 
+  /**
+   * Unregisters uc1's service from inside the container (over its tunnel, as itself) and waits until the
+   * proxy no longer knows the host: only a re-registration by the agent can bring the route back.
+   */
+  const unregisterFromInside = async () => {
+    const token = await gateway.token({ containerId: AGENT_ID, projectId: PROJECT, orgId: ORG });
+    const unmap = await uc1.exec('curl', [
+      ...['-s', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}'],
+      ...['-H', `authorization: ${token}`, '-H', 'content-type: application/json'],
+      ...['--data-binary', '{"event":{"type":"user-container:unmap-http-service","name":"web"}}'],
+      'http://172.16.0.1/collab/event',
+    ]);
+    expect(unmap.stdout).toBe('200');
+    await eventually('the route gone', async () => {
+      const answer = await gateway.proxyGet(hostOf(AGENT_ID), '/whoami');
+      return answer.status === 404 ? answer : undefined;
+    });
+  };
+
   beforeAll(async () => {
     const [built, made] = await Promise.all([
       compileAgent(),
@@ -199,21 +218,8 @@ describe('the compiled agent against the gateway in network namespaces', () => {
     const server = gateway.openvpnPid();
     if (server === null)
       throw new Error(`the gateway has no openvpn child:\n${gateway.output().slice(-2000)}`);
-    // Unregister the service from inside the container (over its tunnel, as itself): only a re-registration
-    // by the agent after the reconnect can bring the route back.
-    const token = await gateway.token({ containerId: AGENT_ID, projectId: PROJECT, orgId: ORG });
-    const unmap = await uc1.exec('curl', [
-      ...['-s', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}'],
-      ...['-H', `authorization: ${token}`, '-H', 'content-type: application/json'],
-      ...['--data-binary', '{"event":{"type":"user-container:unmap-http-service","name":"web"}}'],
-      'http://172.16.0.1/collab/event',
-    ]);
-    expect(unmap.stdout).toBe('200');
-    await eventually('the route gone', async () => {
-      const answer = await gateway.proxyGet(hostOf(AGENT_ID), '/whoami');
-      return answer.status === 404 ? answer : undefined;
-    });
-
+    // Only a re-registration by the agent after the reconnect can bring the route back.
+    await unregisterFromInside();
     const logBefore = agentLog(uc1.output()).length;
     const openvpnOutputBefore = uc1.output().length;
     process.kill(server, 'SIGTERM');
@@ -244,6 +250,40 @@ describe('the compiled agent against the gateway in network namespaces', () => {
         .slice(openvpnOutputBefore)
         .match(/Restart pause/g) ?? [];
     expect(restarts.length).toBeLessThanOrEqual(5);
+  }, 60_000);
+
+  test("the gateway's OpenVPN killed outright: the agent finds the tunnel dead, restarts OpenVPN after a back-off delay", async () => {
+    await eventually('uc1 served before the crash', () => served(AGENT_ID));
+    const server = gateway.openvpnPid();
+    if (server === null)
+      throw new Error(`the gateway has no openvpn child:\n${gateway.output().slice(-2000)}`);
+    await unregisterFromInside();
+    const logBefore = agentLog(uc1.output()).length;
+    const since = () => agentLog(uc1.output()).slice(logBefore);
+    // SIGKILL: no exit notification reaches the clients, tun0 keeps its address; OpenVPN alone would wait
+    // for the pushed ping-restart (60 s).
+    process.kill(server, 'SIGKILL');
+    const ended = await eventually(
+      `the agent ended the dead tunnel${failureContext(uc1)}`,
+      async () => messages(since(), 'vpn attempt ended')[0],
+      30_000,
+    );
+    expect(ended.reason).toBe('gateway unreachable over the tunnel');
+    const scheduled = await eventually(
+      'a scheduled reconnect',
+      async () => messages(since(), 'vpn reconnect scheduled')[0],
+    );
+    expect(Number(scheduled.delayMs)).toBeGreaterThanOrEqual(750);
+    expect(Number(scheduled.delayMs)).toBeLessThanOrEqual(1_000);
+    const back = await eventually(
+      `${hostOf(AGENT_ID)} served again${failureContext(uc1)}`,
+      () => served(AGENT_ID),
+      30_000,
+    );
+    expect(back.body).toBe(AGENT_ID);
+    expect(messages(since(), 'vpn reconnect scheduled')).toHaveLength(1);
+    expect(messages(since(), 'openvpn started')).toHaveLength(1);
+    expect(messages(since(), 'tunnel up')).toHaveLength(1);
   }, 60_000);
 
   test('OpenVPN dying inside the container: the agent restarts it after a back-off delay and re-registers', async () => {
