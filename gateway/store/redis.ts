@@ -53,6 +53,13 @@ export class RedisStore implements Store {
   readonly #url: string;
   readonly #feed = new ChangeFeed();
   #subscriber: Redis | undefined;
+  /** Containers whose record this process created or saw created (bounded). */
+  readonly #recorded = new Set<string>();
+
+  #remember(cid: string): void {
+    if (this.#recorded.size >= 200_000) this.#recorded.clear();
+    this.#recorded.add(cid);
+  }
 
   constructor(url: string) {
     this.#url = url;
@@ -99,6 +106,7 @@ export class RedisStore implements Store {
       .dgRemoveContainer(...routeKeys(containerId), K.activity, containerId, K.changes)
       .catch((e) => Promise.reject(storeError(e)));
     await this.#redis.del(K.health(containerId), K.history(containerId));
+    this.#recorded.delete(containerId);
     return removed === 1;
   }
 
@@ -150,18 +158,24 @@ export class RedisStore implements Store {
     livenessTimeoutMs: number,
   ): Promise<void> {
     const { containerId: cid } = reg;
+    // The container record only needs creating once: skip the script for containers seen recently.
+    const touch = this.#recorded.has(cid)
+      ? undefined
+      : this.#redis
+          .dgTouchContainer(
+            K.containers,
+            K.container(cid),
+            cid,
+            reg.orgId,
+            reg.projectId,
+            reg.upstream,
+            reg.gateway,
+            reg.alias,
+            now,
+          )
+          .then(() => this.#remember(cid));
     await Promise.all([
-      this.#redis.dgTouchContainer(
-        K.containers,
-        K.container(cid),
-        cid,
-        reg.orgId,
-        reg.projectId,
-        reg.upstream,
-        reg.gateway,
-        reg.alias,
-        now,
-      ),
+      touch,
       this.#redis.dgWatchdog(
         K.health(cid),
         K.history(cid),
