@@ -100,6 +100,16 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     const origin = `http://${route.upstream}:${route.port}`;
     let abort: ((err?: Error) => void) | undefined;
     let done = false;
+    // A chunk is held back until the parser has finished with the bytes at hand (a microtask): when the
+    // end arrives with it, a small answer leaves in one write (head, body and end together); a lone
+    // streamed chunk (SSE) is written at once.
+    let held: Buffer | undefined;
+    const flush = () => {
+      if (held !== undefined && !done) {
+        res.write(held);
+        held = undefined;
+      }
+    };
     res.on('close', () => {
       if (!done) abort?.(new Error('client went away'));
     });
@@ -124,11 +134,15 @@ export function createNodeProxy(deps: NodeProxyDeps) {
           return true;
         },
         onData(chunk: Buffer) {
-          return res.write(chunk);
+          if (held === undefined) queueMicrotask(flush);
+          else res.write(held);
+          held = chunk;
+          // Back-pressure: undici pauses until 'drain' when the client is slower than the upstream.
+          return !res.writableNeedDrain;
         },
         onComplete() {
           done = true;
-          res.end();
+          res.end(held);
           metrics.request(res.statusCode, (performance.now() - started) / 1000);
         },
         onError(err: Error & { code?: string }) {
