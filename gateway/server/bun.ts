@@ -1,31 +1,112 @@
-/** Bun adapter: Bun.serve listeners; the Hono apps take web Requests as they are. */
+/**
+ * Bun adapter: Bun.serve listeners. The public one sends `uc-*` hosts to the proxy (fetch forwarding,
+ * native WebSockets) and every other Host to the control app; the admin listener is loopback.
+ */
 import { plainAddress } from '../control/env.ts';
 import type { Gateway } from '../gateway.ts';
+import { createFetchProxy, isContainerHost, isWebSocketUpgrade, type UpstreamInit } from './fetch-proxy.ts';
 import type { RunningServer } from './listener.ts';
+import { createWebSocketRelay, MAX_BUFFERED_BYTES, type Relay } from './web-socket-relay.ts';
 
+interface BunServerWebSocket {
+  data: Relay;
+  send(data: string | ArrayBuffer | Uint8Array<ArrayBuffer>): number;
+  close(code?: number, reason?: string): void;
+  getBufferedAmount(): number;
+}
 interface BunServer {
   port: number;
   requestIP(request: Request): { address: string } | null;
+  upgrade(request: Request, options: { data: Relay; headers?: Record<string, string> }): boolean;
+  /** Per-request idle timeout in seconds; 0 = none. */
+  timeout(request: Request, seconds: number): void;
   stop(closeActiveConnections?: boolean): Promise<void>;
 }
+type BunAnswer = Response | undefined | Promise<Response | undefined>;
 declare const Bun: {
   serve(options: {
     port: number;
     hostname: string;
-    fetch: (request: Request, server: BunServer) => Response | Promise<Response>;
+    fetch: (request: Request, server: BunServer) => BunAnswer;
+    websocket?: {
+      open(ws: BunServerWebSocket): void;
+      message(ws: BunServerWebSocket, message: string | Uint8Array<ArrayBuffer>): void;
+      close(ws: BunServerWebSocket, code: number, reason: string): void;
+      idleTimeout: number;
+      sendPings: boolean;
+      maxPayloadLength: number;
+      backpressureLimit: number;
+      closeOnBackpressureLimit: boolean;
+    };
   }): BunServer;
 };
+/** Bun's fetch options that make it a transparent pipe. */
+interface BunFetchInit extends UpstreamInit {
+  /** Hand compressed bodies through as they are. */
+  decompress: false;
+  /** Socket idle timeout in ms; false = none. */
+  timeout: number | false;
+}
+type BunWebSocket = new (
+  url: string,
+  options: { protocols: string[]; headers: [string, string][] },
+) => WebSocket;
 
 export async function startBun(gateway: Gateway): Promise<RunningServer> {
-  const { config, control, admin } = gateway;
+  const { config, control, admin, proxy } = gateway;
+  const bodyTimeout = config.UPSTREAM_BODY_TIMEOUT > 0 ? config.UPSTREAM_BODY_TIMEOUT : false;
+  const fetchProxy = createFetchProxy({
+    ...proxy,
+    fetchUpstream: (url, init) => {
+      const bunInit: BunFetchInit = { ...init, decompress: false, timeout: bodyTimeout };
+      return fetch(url, bunInit);
+    },
+    fetchDecodes: false,
+    trustedProxies: config.TRUSTED_PROXIES,
+    headersTimeoutMs: config.UPSTREAM_HEADERS_TIMEOUT,
+  });
+  const NativeWebSocket = WebSocket as unknown as BunWebSocket;
+  const relay = createWebSocketRelay(
+    {
+      ...proxy,
+      openUpstream: (url, protocols, headers) => new NativeWebSocket(url, { protocols, headers }),
+      headersTimeoutMs: config.UPSTREAM_HEADERS_TIMEOUT,
+    },
+    fetchProxy,
+  );
   const publicServer = Bun.serve({
     port: config.PORT,
     hostname: config.HOST,
-    fetch: (request, server) =>
-      control.fetch(request, {
-        remoteAddress: plainAddress(server.requestIP(request)?.address),
-        listener: 'public',
-      }),
+    fetch: (request, server) => {
+      const remoteAddress = plainAddress(server.requestIP(request)?.address);
+      if (!isContainerHost(request.headers.get('host')))
+        return control.fetch(request, { remoteAddress, listener: 'public' });
+      // No idle cut-off for proxied exchanges (SSE, long polls, slow uploads); Bun's default is 10 s.
+      server.timeout(request, 0);
+      if (!isWebSocketUpgrade(request)) return fetchProxy.handleRequest(request, remoteAddress);
+      return relay.handleUpgrade(request, remoteAddress, (protocol, accepted) => {
+        const headers = protocol ? { 'sec-websocket-protocol': protocol } : undefined;
+        if (server.upgrade(request, { data: accepted, headers })) return undefined;
+        accepted.abandon();
+        return new Response('WebSocket upgrade failed', { status: 400 });
+      });
+    },
+    websocket: {
+      open: (ws) =>
+        ws.data.attach({
+          send: (data) => void ws.send(data),
+          close: (code, reason) => ws.close(code, reason),
+          buffered: () => ws.getBufferedAmount(),
+        }),
+      message: (ws, message) => ws.data.fromClient(message),
+      close: (ws, code, reason) => ws.data.clientClosed(code, reason),
+      // Pings keep a quiet but live client open; only a peer that stops answering is dropped.
+      idleTimeout: 120,
+      sendPings: true,
+      maxPayloadLength: 64 * 1024 * 1024,
+      backpressureLimit: MAX_BUFFERED_BYTES,
+      closeOnBackpressureLimit: true,
+    },
   });
   const adminServer = Bun.serve({
     port: config.ADMIN_PORT,

@@ -1,7 +1,12 @@
-/** Deno adapter: Deno.serve listeners; the Hono apps take web Requests as they are. */
+/**
+ * Deno adapter: Deno.serve listeners. The public one sends `uc-*` hosts to the proxy (fetch forwarding,
+ * native WebSockets) and every other Host to the control app; the admin listener is loopback.
+ */
 import { plainAddress } from '../control/env.ts';
 import type { Gateway } from '../gateway.ts';
+import { createFetchProxy, isContainerHost, isWebSocketUpgrade, type UpstreamInit } from './fetch-proxy.ts';
 import type { RunningServer } from './listener.ts';
+import { type AcceptClient, createWebSocketRelay, type Relay } from './web-socket-relay.ts';
 
 interface DenoServer {
   addr: { port: number };
@@ -10,20 +15,81 @@ interface DenoServer {
 interface DenoServeInfo {
   remoteAddr: { hostname: string };
 }
+/** A `Deno.HttpClient`: only passed back to Deno. */
+interface DenoHttpClient {
+  close(): void;
+}
 declare const Deno: {
   serve(
     options: { port: number; hostname: string; onListen?: () => void },
     handler: (request: Request, info: DenoServeInfo) => Response | Promise<Response>,
   ): DenoServer;
+  upgradeWebSocket(
+    request: Request,
+    options: { protocol?: string },
+  ): { socket: WebSocket; response: Response };
+  createHttpClient(options: { allowHost: boolean; http2: boolean }): DenoHttpClient;
 };
+/** Deno's fetch and WebSocket take the client that lets the Host header through. */
+interface DenoFetchInit extends UpstreamInit {
+  client: DenoHttpClient;
+}
+type DenoWebSocket = new (
+  url: string,
+  options: { protocols: string[]; headers: [string, string][]; client: DenoHttpClient },
+) => WebSocket;
+
+/** Wires a Deno server socket to a relay once the handshake answer is sent. */
+function acceptWith(request: Request): AcceptClient<Response> {
+  return (protocol: string, relay: Relay) => {
+    const { socket, response } = Deno.upgradeWebSocket(request, { protocol: protocol || undefined });
+    socket.binaryType = 'arraybuffer';
+    socket.onopen = () =>
+      relay.attach({
+        send: (data) => socket.send(data),
+        close: (code, reason) => socket.close(code, reason),
+        buffered: () => socket.bufferedAmount,
+      });
+    socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => relay.fromClient(event.data);
+    socket.onclose = (event) => relay.clientClosed(event.code, event.reason);
+    return response;
+  };
+}
 
 export async function startDeno(gateway: Gateway): Promise<RunningServer> {
-  const { config, control, admin } = gateway;
+  const { config, control, admin, proxy } = gateway;
+  // Host is kept (allowHost); HTTP/1.1 to containers. Deno's fetch decodes compressed answers unless the
+  // request asks for identity, and has no switch for it: fetchDecodes makes the proxy ask for identity.
+  const client = Deno.createHttpClient({ allowHost: true, http2: false });
+  const fetchProxy = createFetchProxy({
+    ...proxy,
+    fetchUpstream: (url, init) => {
+      const withClient: DenoFetchInit = { ...init, client };
+      return fetch(url, withClient);
+    },
+    fetchDecodes: true,
+    trustedProxies: config.TRUSTED_PROXIES,
+    headersTimeoutMs: config.UPSTREAM_HEADERS_TIMEOUT,
+  });
+  const NativeWebSocket = WebSocket as unknown as DenoWebSocket;
+  const relay = createWebSocketRelay(
+    {
+      ...proxy,
+      openUpstream: (url, protocols, headers) => new NativeWebSocket(url, { protocols, headers, client }),
+      headersTimeoutMs: config.UPSTREAM_HEADERS_TIMEOUT,
+    },
+    fetchProxy,
+  );
   const quiet = () => {};
   const publicServer = Deno.serve(
     { port: config.PORT, hostname: config.HOST, onListen: quiet },
-    (request, info) =>
-      control.fetch(request, { remoteAddress: plainAddress(info.remoteAddr.hostname), listener: 'public' }),
+    (request, info) => {
+      const remoteAddress = plainAddress(info.remoteAddr.hostname);
+      if (!isContainerHost(request.headers.get('host')))
+        return control.fetch(request, { remoteAddress, listener: 'public' });
+      if (!isWebSocketUpgrade(request)) return fetchProxy.handleRequest(request, remoteAddress);
+      return relay.handleUpgrade(request, remoteAddress, acceptWith(request));
+    },
   );
   const adminServer = Deno.serve(
     { port: config.ADMIN_PORT, hostname: '127.0.0.1', onListen: quiet },
@@ -34,6 +100,7 @@ export async function startDeno(gateway: Gateway): Promise<RunningServer> {
     adminPort: adminServer.addr.port,
     close: async () => {
       await Promise.all([publicServer.shutdown(), adminServer.shutdown()]);
+      client.close();
     },
   };
 }

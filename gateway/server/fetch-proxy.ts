@@ -6,14 +6,15 @@
  */
 import { ErrorCode } from '../../shared/errors.ts';
 import type { ProxyParts } from '../gateway.ts';
-import type { Decision } from '../proxy/decide.ts';
+import { IDENTITY_HEADERS } from '../proxy/access-gate.ts';
+import type { Outcome } from '../proxy/gated.ts';
 import {
   type ForwardContext,
   filterResponseHeaders,
   type ScannedRequest,
   scanRequestHeaders,
 } from '../proxy/headers.ts';
-import { errorAnswer, headerPairs, type ProxyErrorInfo, wantsHtml } from '../proxy/pages.ts';
+import { errorAnswer, headerPairs, type ProxyErrorAnswer, wantsHtml } from '../proxy/pages.ts';
 import type { ResolvedRoute } from '../store/store.ts';
 
 /** `RequestInit` plus `duplex`, which streaming request bodies need (not in TypeScript's DOM lib yet). */
@@ -30,13 +31,15 @@ export interface FetchProxyDeps extends ProxyParts {
   /** Deadline for the upstream's response headers, counted from the end of the request (covers connect). */
   headersTimeoutMs: number;
   /**
-   * Whether the runtime's fetch decodes compressed bodies whatever it is told (Deno): then the upstream is
-   * asked for `identity`, and an encoded answer sent anyway loses its encoding headers with its encoding.
+   * Whether the runtime's fetch decodes compressed answers unless the request asks for `identity` (Deno,
+   * with no switch to turn it off): then the upstream is always asked for `identity`, and whatever it
+   * sends anyway passes through untouched.
    */
   fetchDecodes: boolean;
-  /** Extra request headers clients may not send (identity headers); lowercase. */
-  strippedHeaders?: ReadonlySet<string>;
 }
+
+/** A decision to forward, with what the access gate adds (the client's cookies minus ours, identity). */
+export type Forward = Extract<Outcome, { forward: unknown }>;
 
 /** The Request's headers as a flat list for `scanRequestHeaders`. */
 export function flatHeaders(headers: Headers): string[] {
@@ -66,25 +69,38 @@ export function fetchErrorCode(err: unknown): ErrorCode {
   return ErrorCode.UpstreamFailed;
 }
 
-/** Encodings Deno's fetch decodes on its own (it keeps the headers that announce them). */
-const DECODED_BY_RUNTIME: ReadonlySet<string> = new Set(['gzip', 'x-gzip', 'br', 'deflate', 'zstd']);
-
 const TIMED_OUT = Symbol('upstream headers timeout');
 
 /** Builds the forwarding handler for `uc-*` requests that are not WebSocket upgrades. */
 export function createFetchProxy(deps: FetchProxyDeps) {
-  const { decider, metrics, activity, fetchUpstream, headersTimeoutMs, fetchDecodes } = deps;
+  const { resolver, metrics, activity, fetchUpstream, headersTimeoutMs, fetchDecodes } = deps;
 
   const context = (clientAddress: string): ForwardContext => ({
     clientAddress,
     trustedPeer: deps.trustedProxies.has(clientAddress),
-    stripped: deps.strippedHeaders,
+    stripped: IDENTITY_HEADERS,
   });
 
-  function fail(info: ProxyErrorInfo, scanned: ScannedRequest | undefined, started: number): Response {
-    const answer = errorAnswer(info, wantsHtml(scanned?.secFetchMode, scanned?.accept));
-    metrics.request(answer.status, (performance.now() - started) / 1000);
-    return new Response(answer.body, { status: answer.status, headers: headerPairs(answer.headers) });
+  /** An answer the gateway gives itself (error page, sign-in redirect), counted like any other. */
+  function answer(given: ProxyErrorAnswer, started: number, closeConnection = false): Response {
+    metrics.request(given.status, (performance.now() - started) / 1000);
+    const headers = headerPairs(given.headers);
+    // After an ambiguous request nothing more should be read from that connection (Bun honours this;
+    // Deno keeps its own framing, which is the one that counts since nothing was forwarded).
+    if (closeConnection) headers.push(['connection', 'close']);
+    return new Response(given.body, { status: given.status, headers });
+  }
+
+  /** The answer for an upstream that failed before its response headers. */
+  function upstreamFailure(
+    code: ErrorCode,
+    route: ResolvedRoute,
+    scanned: ScannedRequest,
+    started: number,
+  ): Response {
+    metrics.upstreamError(`http://${route.upstream}:${route.port}`, code);
+    const html = wantsHtml(scanned.secFetchMode, scanned.accept);
+    return answer(errorAnswer({ code, hostname: route.hostname, service: route.service }, html), started);
   }
 
   function responseHeaders(upstream: Response): Headers {
@@ -96,94 +112,129 @@ export function createFetchProxy(deps: FetchProxyDeps) {
     for (const cookie of upstream.headers.getSetCookie()) raw.push('set-cookie', cookie);
     const kept = filterResponseHeaders(raw);
     const headers = new Headers();
-    const encoding = fetchDecodes ? upstream.headers.get('content-encoding') : null;
-    const decoded = encoding !== null && DECODED_BY_RUNTIME.has(encoding.trim().toLowerCase());
-    for (let i = 0; i < kept.length; i += 2) {
-      const name = kept[i] as string;
-      if (decoded && (name === 'content-encoding' || name === 'content-length')) continue;
-      headers.append(name, kept[i + 1] as string);
-    }
+    for (let i = 0; i < kept.length; i += 2) headers.append(kept[i] as string, kept[i + 1] as string);
     return headers;
+  }
+
+  /**
+   * The headers to send upstream as fetch takes them: the scanned ones, the client's cookies minus ours,
+   * the gateway's identity headers, and the encodings the client accepts made explicit.
+   */
+  function upstreamHeaders(scanned: ScannedRequest, outcome: Forward): [string, string][] {
+    const flat = scanned.headers;
+    const out: [string, string][] = [];
+    let acceptEncoding = false;
+    for (let i = 0; i < flat.length; i += 2) {
+      const name = flat[i] as string;
+      if (name === 'accept-encoding') {
+        if (fetchDecodes) continue;
+        acceptEncoding = true;
+      }
+      out.push([name, flat[i + 1] as string]);
+    }
+    // fetch would otherwise offer the runtime's own encodings (and Deno would decode what it offered):
+    // a client that asked for none gets none.
+    if (!acceptEncoding) out.push(['accept-encoding', 'identity']);
+    if (outcome.cookie) out.push(['cookie', outcome.cookie]);
+    const identity = outcome.identityHeaders;
+    if (identity)
+      for (let i = 0; i < identity.length; i += 2)
+        out.push([identity[i] as string, identity[i + 1] as string]);
+    return out;
   }
 
   async function forward(
     request: Request,
     scanned: ScannedRequest,
-    route: ResolvedRoute,
+    outcome: Forward,
     started: number,
   ): Promise<Response> {
+    const route = outcome.forward;
     activity.touch(route.containerId);
     const origin = `http://${route.upstream}:${route.port}`;
     const deadline = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let answered = false;
     const arm = () => {
-      timer = setTimeout(() => deadline.abort(TIMED_OUT), headersTimeoutMs);
+      if (!answered) timer = setTimeout(() => deadline.abort(TIMED_OUT), headersTimeoutMs);
     };
     let body: ReadableStream<Uint8Array> | null = null;
     if (scanned.hasBody && request.body && request.method !== 'GET' && request.method !== 'HEAD') {
       // The headers deadline starts once the upload is complete: a long upload is not a slow upstream.
       body = request.body.pipeThrough(new TransformStream({ flush: arm }));
     } else arm();
-    const headers = scanned.headers;
-    const init: [string, string][] = [];
-    let acceptEncoding = false;
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i] as string;
-      if (name === 'accept-encoding') {
-        if (fetchDecodes) continue;
-        acceptEncoding = true;
-      }
-      init.push([name, headers[i + 1] as string]);
-    }
-    // fetch would otherwise offer the runtime's own encodings: a client that asked for none gets none.
-    if (!acceptEncoding) init.push(['accept-encoding', 'identity']);
+    let upstream: Response;
     try {
-      const upstream = await fetchUpstream(`${origin}${pathOf(request.url)}`, {
+      upstream = await fetchUpstream(`${origin}${pathOf(request.url)}`, {
         method: request.method,
-        headers: init,
+        headers: upstreamHeaders(scanned, outcome),
         body,
         duplex: 'half',
         redirect: 'manual',
         // The client going away cancels the exchange, as does the deadline.
         signal: AbortSignal.any([deadline.signal, request.signal]),
       });
+    } catch (err) {
+      const code = deadline.signal.aborted ? ErrorCode.UpstreamTimeout : fetchErrorCode(err);
+      return upstreamFailure(code, route, scanned, started);
+    } finally {
+      answered = true;
       clearTimeout(timer);
-      const response = new Response(upstream.body, {
+    }
+    // Bun labels a fetched body without Content-Type as application/octet-stream when it is handed on
+    // as is (browsers would download instead of sniff); a plain stream in between keeps it unlabelled.
+    const relayed =
+      upstream.body && !upstream.headers.has('content-type')
+        ? upstream.body.pipeThrough(new TransformStream())
+        : upstream.body;
+    let response: Response;
+    try {
+      response = new Response(relayed, {
         status: upstream.status,
         statusText: upstream.statusText,
         headers: responseHeaders(upstream),
       });
-      // Time to response headers: the body is handed through untouched, so its end is not observed.
-      metrics.request(upstream.status, (performance.now() - started) / 1000);
-      return response;
-    } catch (err) {
-      clearTimeout(timer);
-      const code = deadline.signal.aborted ? ErrorCode.UpstreamTimeout : fetchErrorCode(err);
-      if (!request.signal.aborted) metrics.upstreamError(origin, code);
-      return fail({ code, hostname: route.hostname, service: route.service }, scanned, started);
+    } catch {
+      // A status or header the web Response refuses (e.g. a body on a 204): the answer cannot be relayed.
+      void relayed?.cancel().catch(() => {});
+      return upstreamFailure(ErrorCode.UpstreamFailed, route, scanned, started);
     }
+    // Time to response headers: the body is handed through untouched, so its end is not observed.
+    metrics.request(upstream.status, (performance.now() - started) / 1000);
+    return response;
   }
 
-  /** Scans and decides; the caller forwards a `forward` decision (HTTP or WebSocket). */
+  /** Scans, then resolves (route, access, liveness); the caller acts on the outcome (HTTP or WebSocket). */
   function prepare(
     request: Request,
     clientAddress: string,
-  ): { scanned: ScannedRequest; decision: Decision | Promise<Decision> } {
+    upgrade: boolean,
+  ): { scanned: ScannedRequest; outcome: Outcome | Promise<Outcome> } {
     const scanned = scanRequestHeaders(flatHeaders(request.headers), context(clientAddress));
-    if (scanned.ambiguous) return { scanned, decision: { error: { code: ErrorCode.BadRequest } } };
-    return { scanned, decision: decider.decide(scanned.host) };
+    if (scanned.ambiguous)
+      return { scanned, outcome: { answer: errorAnswer({ code: ErrorCode.BadRequest }, false) } };
+    const outcome = resolver.resolve({
+      host: scanned.host,
+      method: request.method,
+      url: pathOf(request.url),
+      cookie: scanned.cookie,
+      secFetchMode: scanned.secFetchMode,
+      accept: scanned.accept,
+      upgrade,
+    });
+    return { scanned, outcome };
   }
 
   /** The public listener's handler for `uc-*` hosts. */
   function handleRequest(request: Request, clientAddress: string): Response | Promise<Response> {
     const started = performance.now();
-    const { scanned, decision } = prepare(request, clientAddress);
-    const act = (d: Decision) =>
-      'forward' in d ? forward(request, scanned, d.forward, started) : fail(d.error, scanned, started);
-    return decision instanceof Promise ? decision.then(act) : act(decision);
+    const { scanned, outcome } = prepare(request, clientAddress, false);
+    const act = (o: Outcome) =>
+      'forward' in o ? forward(request, scanned, o, started) : answer(o.answer, started, scanned.ambiguous);
+    return outcome instanceof Promise ? outcome.then(act) : act(outcome);
   }
 
-  return { handleRequest, prepare, fail };
+  return { handleRequest, prepare, answer, upstreamFailure };
 }
 
 export type FetchProxy = ReturnType<typeof createFetchProxy>;

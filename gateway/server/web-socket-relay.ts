@@ -1,0 +1,204 @@
+/**
+ * Native WebSocket proxying for the Deno and Bun adapters: the upstream is opened first with the client's
+ * subprotocols and forwarded headers, then the client is accepted with the subprotocol the upstream chose,
+ * and messages are relayed frame by frame (text stays text, binary stays binary) with close codes passed
+ * on. Each relay is registered so a route change closes it. No idle cut-off: runtimes only ping.
+ */
+import { ErrorCode } from '../../shared/errors.ts';
+import type { ProxyParts } from '../gateway.ts';
+import type { Outcome } from '../proxy/gated.ts';
+import type { ScannedRequest } from '../proxy/headers.ts';
+import { errorAnswer } from '../proxy/pages.ts';
+import type { ResolvedRoute } from '../store/store.ts';
+import { type FetchProxy, type Forward, pathOf } from './fetch-proxy.ts';
+
+/** The client's half as each runtime's server socket offers it. */
+export interface ClientSide {
+  send(data: string | ArrayBuffer | Uint8Array<ArrayBuffer>): void;
+  close(code?: number, reason?: string): void;
+  /** Bytes queued towards the client and not yet written. */
+  buffered(): number;
+}
+
+/** Opens the upstream socket: the runtime's WebSocket with its non-standard `headers` option. */
+export type OpenUpstream = (url: string, protocols: string[], headers: [string, string][]) => WebSocket;
+
+/** Accepts the client with the upstream's subprotocol; returns the runtime's answer to the Request. */
+export type AcceptClient<Answer> = (protocol: string, relay: Relay) => Answer;
+
+export interface WebSocketRelayDeps extends ProxyParts {
+  openUpstream: OpenUpstream;
+  /** Deadline for the upstream's handshake (covers connect). */
+  headersTimeoutMs: number;
+}
+
+/** Past this many bytes queued towards a slow client the relay closes (WebSockets offer no back-pressure). */
+export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
+const GOING_AWAY = 1001;
+const TOO_BIG = 1009;
+
+/** Closes with `code` where the runtime lets us send it; standard WebSocket objects allow only 1000 and 3000-4999. */
+function closeWith(target: { close(code?: number, reason?: string): void }, code: number, reason: string) {
+  if (code === 1005 || code === 1006 || code === 1015) return target.close(); // reserved: never sent
+  try {
+    target.close(code, reason);
+  } catch {
+    target.close(1000, reason);
+  }
+}
+
+/** One proxied WebSocket: upstream open, client attached once the runtime accepted it. */
+export class Relay {
+  #client: ClientSide | undefined;
+  #pending: (string | ArrayBuffer)[] = [];
+  #closed = false;
+  #unregister: (() => void) | undefined;
+
+  constructor(
+    private readonly upstream: WebSocket,
+    private readonly route: ResolvedRoute,
+    private readonly deps: WebSocketRelayDeps,
+  ) {
+    upstream.onmessage = (event: MessageEvent<string | ArrayBuffer>) => this.#toClient(event.data);
+    upstream.onclose = (event) => this.#finish(event.code, event.reason, 'upstream');
+    upstream.onerror = () => this.#finish(1011, 'upstream failed', 'upstream');
+  }
+
+  /** The runtime accepted the client: flush what the upstream said meanwhile, start counting. */
+  attach(client: ClientSide): void {
+    if (this.#closed) {
+      closeWith(client, GOING_AWAY, 'upstream closed');
+      return;
+    }
+    this.#client = client;
+    const { metrics, websockets } = this.deps;
+    metrics.openWebSockets++;
+    metrics.webSocketsTotal++;
+    this.#unregister = websockets.add({
+      route: this.route,
+      close: () => this.#finish(GOING_AWAY, 'route changed', 'gateway'),
+    });
+    for (const data of this.#pending) this.#toClient(data);
+    this.#pending = [];
+  }
+
+  fromClient(data: string | ArrayBuffer | Uint8Array<ArrayBuffer>): void {
+    this.deps.activity.touch(this.route.containerId);
+    if (this.upstream.readyState === WebSocket.OPEN) this.upstream.send(data);
+  }
+
+  clientClosed(code: number, reason: string): void {
+    this.#finish(code, reason, 'client');
+  }
+
+  /** The runtime could not accept the client after all: let the upstream go. */
+  abandon(): void {
+    this.#finish(GOING_AWAY, 'client gone', 'client');
+  }
+
+  #toClient(data: string | ArrayBuffer): void {
+    const client = this.#client;
+    if (!client) return void this.#pending.push(data);
+    if (this.#closed) return;
+    client.send(data);
+    if (client.buffered() > MAX_BUFFERED_BYTES) this.#finish(TOO_BIG, 'client too slow', 'gateway');
+  }
+
+  /** Ends both halves once, passing the closing side's code to the other. */
+  #finish(code: number, reason: string, by: 'client' | 'upstream' | 'gateway'): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (by !== 'upstream' && this.upstream.readyState <= WebSocket.OPEN)
+      closeWith(this.upstream, code, reason);
+    if (by !== 'client' && this.#client) closeWith(this.#client, code, reason);
+    if (this.#client) {
+      this.deps.metrics.openWebSockets--;
+      this.#unregister?.();
+    }
+  }
+}
+
+/**
+ * Headers for the upstream handshake: the scanned ones (the WebSocket client writes its own
+ * `sec-websocket-*`), the client's cookies minus ours, the gateway's identity headers.
+ */
+function handshakeHeaders(scanned: ScannedRequest, outcome: Forward): [string, string][] {
+  const out: [string, string][] = [];
+  const h = scanned.headers;
+  for (let i = 0; i < h.length; i += 2) {
+    const name = h[i] as string;
+    if (!name.startsWith('sec-websocket-')) out.push([name, h[i + 1] as string]);
+  }
+  if (outcome.cookie) out.push(['cookie', outcome.cookie]);
+  const identity = outcome.identityHeaders;
+  if (identity)
+    for (let i = 0; i < identity.length; i += 2) out.push([identity[i] as string, identity[i + 1] as string]);
+  return out;
+}
+
+/** Waits for the upstream socket to open; an ErrorCode when it fails or misses the deadline. */
+function opened(upstream: WebSocket, timeoutMs: number): Promise<ErrorCode | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      upstream.onopen = upstream.onerror = null;
+      upstream.close();
+      resolve(ErrorCode.UpstreamTimeout);
+    }, timeoutMs);
+    upstream.onopen = () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    };
+    upstream.onerror = () => {
+      clearTimeout(timer);
+      // The WebSocket API says nothing more: a failed handshake is reported as a refusal.
+      resolve(ErrorCode.UpstreamRefused);
+    };
+  });
+}
+
+/** Builds the upgrade handler for `uc-*` WebSocket requests. */
+export function createWebSocketRelay(deps: WebSocketRelayDeps, proxy: FetchProxy) {
+  async function relay<Answer>(
+    request: Request,
+    scanned: ScannedRequest,
+    outcome: Forward,
+    started: number,
+    accept: AcceptClient<Answer>,
+  ): Promise<Response | Answer> {
+    const route = outcome.forward;
+    deps.activity.touch(route.containerId);
+    const protocols = (request.headers.get('sec-websocket-protocol') ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '');
+    const url = `ws://${route.upstream}:${route.port}${pathOf(request.url)}`;
+    let upstream: WebSocket;
+    try {
+      upstream = deps.openUpstream(url, protocols, handshakeHeaders(scanned, outcome));
+    } catch {
+      return proxy.upstreamFailure(ErrorCode.UpstreamFailed, route, scanned, started);
+    }
+    upstream.binaryType = 'arraybuffer';
+    const failed = await opened(upstream, deps.headersTimeoutMs);
+    if (failed !== undefined) return proxy.upstreamFailure(failed, route, scanned, started);
+    return accept(upstream.protocol, new Relay(upstream, route, deps));
+  }
+
+  /** The public listener's handler for `uc-*` WebSocket upgrades. */
+  function handleUpgrade<Answer>(
+    request: Request,
+    clientAddress: string,
+    accept: AcceptClient<Answer>,
+  ): Response | Promise<Response | Answer> {
+    const started = performance.now();
+    const { scanned, outcome } = proxy.prepare(request, clientAddress, true);
+    if (request.method !== 'GET')
+      return proxy.answer(errorAnswer({ code: ErrorCode.BadRequest }, false), started, true);
+    const act = (o: Outcome) =>
+      'forward' in o ? relay(request, scanned, o, started, accept) : proxy.answer(o.answer, started);
+    return outcome instanceof Promise ? outcome.then(act) : act(outcome);
+  }
+
+  return { handleUpgrade };
+}
