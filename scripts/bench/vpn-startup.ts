@@ -5,7 +5,8 @@
  * container's hostname through the front (every 200 ms) and records its first 200. Also reports when each
  * tunnel came up (the gateway's "vpn client established" log lines).
  *
- * Usage (root): npx tsx scripts/bench/vpn-startup.ts [--containers 1,20] [--fast]
+ * Usage (root): npx tsx scripts/bench/vpn-startup.ts [--containers 1,20] [--repeat 1] [--fast]
+ *   --repeat N  runs each size N times (fresh namespaces, gateway and Redis each time), samples pooled
  *   --fast  the legacy intervals shortened to 3 s (LEGACY_SLEEP, LEGACY_SERVICE_SLEEP, LEGACY_RETRY_SLEEP),
  *           as the end-to-end test runs them; without it the legacy defaults (15 s, 15 s, 10 s) apply.
  */
@@ -22,13 +23,19 @@ const POLL_INTERVAL_MS = 200;
 const POLL_LIMIT_MS = 180_000;
 
 const { values } = parseArgs({
-  options: { containers: { type: 'string', default: '1,20' }, fast: { type: 'boolean', default: false } },
+  options: {
+    containers: { type: 'string', default: '1,20' },
+    repeat: { type: 'string', default: '1' },
+    fast: { type: 'boolean', default: false },
+  },
 });
 const sizes = String(values.containers)
   .split(',')
   .map((v) => Number(v))
   .filter((n) => Number.isInteger(n) && n >= 1 && n <= 50);
 if (sizes.length === 0) throw new Error('--containers takes sizes from 1 to 50, e.g. 1,20');
+const repeat = Number(values.repeat);
+if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) throw new Error('--repeat takes 1 to 20');
 const legacyEnv: Record<string, string> = values.fast
   ? { LEGACY_SLEEP: '3', LEGACY_SERVICE_SLEEP: '3', LEGACY_RETRY_SLEEP: '3' }
   : {};
@@ -66,7 +73,13 @@ const summary = (samples: number[]) => {
   return `min ${seconds(s[0] ?? Number.NaN)}  median ${seconds(quantile(s, 0.5))}  p90 ${seconds(quantile(s, 0.9))}  max ${seconds(s.at(-1) ?? Number.NaN)} s`;
 };
 
-async function run(count: number): Promise<void> {
+interface Samples {
+  tunnel: number[];
+  served: number[];
+  connects: number;
+}
+
+async function run(count: number, into: Samples): Promise<void> {
   const identities = Array.from({ length: count }, (_, i) => ({
     containerId: `uc_bench${i + 1}`,
     projectId: randomUUID(),
@@ -111,13 +124,20 @@ async function run(count: number): Promise<void> {
       connects++;
       if (!tunnelUp.has(entry.containerId)) tunnelUp.set(entry.containerId, Date.parse(entry.time) - started);
     }
-    console.log(`${count} container(s) started at once${values.fast ? ' (--fast intervals)' : ''}:`);
-    console.log(`  first tunnel         ${summary([...tunnelUp.values()])} (${connects} connects in all)`);
-    console.log(`  first proxied 200    ${summary(firstServed)}`);
+    into.tunnel.push(...tunnelUp.values());
+    into.served.push(...firstServed);
+    into.connects += connects;
   } finally {
     await gateway.close().catch(() => undefined);
     await topology.destroy();
   }
 }
 
-for (const size of sizes) await run(size);
+for (const size of sizes) {
+  const samples: Samples = { tunnel: [], served: [], connects: 0 };
+  for (let i = 0; i < repeat; i++) await run(size, samples);
+  const runs = repeat > 1 ? `, ${repeat} runs` : '';
+  console.log(`${size} container(s) started at once${values.fast ? ' (--fast intervals)' : ''}${runs}:`);
+  console.log(`  first tunnel         ${summary(samples.tunnel)} (${samples.connects} connects in all)`);
+  console.log(`  first proxied 200    ${summary(samples.served)}`);
+}
