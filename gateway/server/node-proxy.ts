@@ -11,15 +11,11 @@ import { plainAddress } from '../control/env.ts';
 import type { ProxyParts } from '../gateway.ts';
 import { IDENTITY_HEADERS } from '../proxy/access-gate.ts';
 import type { GatedRequest, Outcome } from '../proxy/gated.ts';
-import {
-  type ForwardContext,
-  filterResponseHeaders,
-  type ScannedRequest,
-  scanRequestHeaders,
-} from '../proxy/headers.ts';
+import { type ForwardContext, type ScannedRequest, scanRequestHeaders } from '../proxy/headers.ts';
 import { errorAnswer, type ProxyErrorAnswer, wantsHtml } from '../proxy/pages.ts';
 import type { UpstreamPools } from '../proxy/upstreams.ts';
 import type { ResolvedRoute } from '../store/store.ts';
+import { ResponseRelay } from './node-relay.ts';
 import { answerOnSocket, relayUpgrade } from './node-upgrade.ts';
 
 export interface NodeProxyDeps extends ProxyParts {
@@ -98,21 +94,10 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     const route = outcome.forward;
     activity.touch(route.containerId);
     const origin = `http://${route.upstream}:${route.port}`;
-    let abort: ((err?: Error) => void) | undefined;
-    let done = false;
-    // A chunk is held back until the parser has finished with the bytes at hand (a microtask): when the
-    // end arrives with it, a small answer leaves in one write (head, body and end together); a lone
-    // streamed chunk (SSE) is written at once.
-    let held: Buffer | undefined;
-    const flush = () => {
-      if (held !== undefined && !done) {
-        res.write(held);
-        held = undefined;
-      }
-    };
-    res.on('close', () => {
-      if (!done) abort?.(new Error('client went away'));
-    });
+    const html = wantsHtml(scanned.secFetchMode, scanned.accept);
+    const relay = new ResponseRelay(res, metrics, started, (err) =>
+      send(res, upstreamFailure(err, origin, route, html), started),
+    );
     pools.get(origin, Date.now()).dispatch(
       {
         origin,
@@ -123,42 +108,7 @@ export function createNodeProxy(deps: NodeProxyDeps) {
         headersTimeout: deps.headersTimeoutMs,
         bodyTimeout: deps.bodyTimeoutMs,
       },
-      {
-        onConnect(a: (err?: Error) => void) {
-          abort = a;
-        },
-        onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string) {
-          if (status < 200) return true; // 1xx interim answers are not relayed
-          res.writeHead(status, statusText, filterResponseHeaders(raw));
-          res.on('drain', resume);
-          return true;
-        },
-        onData(chunk: Buffer) {
-          if (held === undefined) queueMicrotask(flush);
-          else res.write(held);
-          held = chunk;
-          // Back-pressure: undici pauses until 'drain' when the client is slower than the upstream.
-          return !res.writableNeedDrain;
-        },
-        onComplete() {
-          done = true;
-          res.end(held);
-          metrics.request(res.statusCode, (performance.now() - started) / 1000);
-        },
-        onError(err: Error & { code?: string }) {
-          done = true;
-          if (res.headersSent) {
-            res.destroy(err);
-            metrics.request(res.statusCode, (performance.now() - started) / 1000);
-            return;
-          }
-          send(
-            res,
-            upstreamFailure(err, origin, route, wantsHtml(scanned.secFetchMode, scanned.accept)),
-            started,
-          );
-        },
-      } as never,
+      relay as never,
     );
   }
 
