@@ -136,6 +136,12 @@ describe('legacy containers over the real VPN, through the gateway in a namespac
     expect(clientOf(clients, C1.containerId)[0]?.vpnAddress).toBe(addresses.uc1);
     expect(clientOf(clients, C2.containerId)[0]?.vpnAddress).toBe(addresses.uc2);
     expect(clientOf(clients, C1.containerId)[0]?.realAddress).toContain(topology?.containers[0]?.address);
+    // The operator's view: `gatewayctl vpn`.
+    const listed = JSON.parse(await gw().gatewayctl('vpn', '--json')) as VpnClient[];
+    expect(listed.map((c) => [c.commonName, c.vpnAddress]).sort()).toEqual([
+      [C1.containerId, addresses.uc1],
+      [C2.containerId, addresses.uc2],
+    ]);
 
     // Registration: the primary alias routes to the container's VPN address and the service port.
     const table = await waitUntil(
@@ -340,6 +346,9 @@ describe('legacy containers over the real VPN, through the gateway in a namespac
       () => `last: ${JSON.stringify(last)}\nuc1:\n${uc1.output().slice(mark).slice(-1500)}`,
     );
     console.log(`uc1 cut off ${Date.now() - revokedAt} ms after the revoke call`);
+    // Address released, container marked revoked (checked before its loop comes back for a config).
+    expect(await gw().redis('HGET', 'dg:{vpn}:addresses', C1.containerId)).toBe('');
+    expect(await gw().redis('SISMEMBER', 'dg:{vpn}:revoked-containers', C1.containerId)).toBe('1');
     await watcher.waitForOutput(/closed \d+/, 2_000);
     // The server forgets the halted client when OpenVPN reports its disconnect (a few seconds later).
     await waitUntil(
@@ -349,8 +358,6 @@ describe('legacy containers over the real VPN, through the gateway in a namespac
     );
     console.log(`uc1 left /admin/vpn/clients ${Date.now() - revokedAt} ms after the revoke call`);
 
-    expect(await gw().redis('HGET', 'dg:{vpn}:addresses', C1.containerId)).toBe('');
-    expect(await gw().redis('SISMEMBER', 'dg:{vpn}:revoked-containers', C1.containerId)).toBe('1');
     expect((await routes()).some((r) => r.containerId === C1.containerId)).toBe(false);
     // uc2 untouched: same tunnel, same route, still served.
     expect(await vpnAddressOf(t, ns(1))).toBe(addresses.uc2);

@@ -9,6 +9,7 @@
  *     .token({containerId, projectId, orgId})   a container token signed with the gateway's dev key
  *     .admin(path, method?)             JSON from the admin listener (127.0.0.1:ADMIN_PORT in gw)
  *     .redis(...args)                   redis-cli against the gateway's Redis, stdout trimmed
+ *     .gatewayctl(...args)              the ops CLI in gw against the admin API, stdout
  *     .inGw                             a Runner executing commands in gw (for curlIn)
  *     .output()                         the current gateway process's output (for failure messages)
  *     .close()                          gateway, front and Redis stopped, DATA_DIR removed
@@ -51,6 +52,7 @@ export interface VpnGateway {
   token(identity: ContainerIdentity): Promise<string>;
   admin<T = unknown>(path: string, method?: string): Promise<T>;
   redis(...args: string[]): Promise<string>;
+  gatewayctl(...args: string[]): Promise<string>;
   output(): string;
   close(): Promise<void>;
 }
@@ -165,6 +167,13 @@ export async function startVpnGateway(options: VpnGatewayOptions): Promise<VpnGa
     async redis(...args) {
       const out = await inGw('redis-cli', ['-p', String(REDIS_PORT), ...args]);
       return out.stdout.trim();
+    },
+    async gatewayctl(...args) {
+      // No REDIS_URL: gatewayctl would read Redis directly; the VPN commands go through the admin API.
+      const out = await topology.exec(gw, join(REPO, 'node_modules/.bin/gatewayctl'), args, {
+        env: { ADMIN_PORT: String(ADMIN_PORT), REDIS_URL: '', DATA_DIR: dataDir },
+      });
+      return out.stdout;
     },
     output: () => gateway?.output() ?? '',
     async close() {
