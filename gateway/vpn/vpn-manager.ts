@@ -101,8 +101,9 @@ export class VpnManager {
     format: 'legacy' | 'ovpn',
   ): Promise<LegacyVpnConfig | string> {
     const { pki, state, config } = this.#deps;
-    await state.allocateAddress(identity.containerId);
+    // The certificate first: it refuses a revoked container, which must not get an address back.
     const cert = await pki.issueClientCertificate(identity.containerId);
+    await state.allocateAddress(identity.containerId);
     const material = {
       caCertPem: pki.caCertPem,
       certPem: cert.certPem,

@@ -18,7 +18,7 @@ describe('gatewayctl', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    gw = await startGateway('node', { REDIS_URL: redis.url });
+    gw = await startGateway('node', { REDIS_URL: redis.url, DEFAULT_ACCESS: 'project' });
     const token = (await ctl(['token', '--container', 'uc_ctl1', '--project', PROJECT, '--org', ORG])).stdout
       .trim()
       .split('\n')
