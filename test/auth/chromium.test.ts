@@ -3,11 +3,11 @@
  * development login and back to the page, whose WebSocket then works with the session; a session that
  * expired signs in again.
  */
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoContainer, registerLegacy, startDemoContainer } from '../../scripts/demo/demo-container.ts';
+import { launchLoopbackChromium } from '../support/chromium.ts';
 import { type GatewayProcess, startGateway } from '../support/gateway-process.ts';
-import { requireCommand } from '../support/prerequisites.ts';
 
 const ORG = 'org-a';
 const PROJECT = 'proj-a';
@@ -20,7 +20,6 @@ describe('sign-in in Chromium', () => {
   const serviceUrl = (path = '/') => `http://uc-demo.org-${ORG}.localhost:${gw.port}${path}`;
 
   beforeAll(async () => {
-    requireCommand('chromium', 'chromium');
     gw = await startGateway('node', { DEFAULT_ACCESS: 'project', SESSION_TTL: '3s' });
     container = await startDemoContainer();
     registration = registerLegacy(
@@ -31,19 +30,7 @@ describe('sign-in in Chromium', () => {
       container.port,
     );
     await registration.first;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--host-resolver-rules=MAP * 127.0.0.1',
-      ],
-    });
+    browser = await launchLoopbackChromium();
   });
   afterAll(async () => {
     registration?.stop();

@@ -39,6 +39,25 @@ describe('protected services: sign-in', () => {
     return post;
   }
 
+  /** Posts the development login form as a browser on the gateway's page would. */
+  const devLogin = (
+    b: Browserish,
+    next = '',
+    user = { id: 'u1', name: 'alice', org: ORG, project: PROJECT },
+  ) =>
+    b.go(`${gatewayOrigin}/auth/dev-login`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        user_id: user.id,
+        username: user.name,
+        org: user.org,
+        project: user.project,
+        role: 'member',
+        next,
+      }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gatewayOrigin },
+    });
+
   /** Walks the whole flow as a user of `org`/`project`; returns the final step. */
   async function signIn(
     b: Browserish,
@@ -48,19 +67,7 @@ describe('protected services: sign-in', () => {
     const [, toAuthorize, toLogin] = await b.follow(await b.go(target), 2);
     expect(toAuthorize?.location ?? toLogin?.location).toBeDefined();
     const next = new URL(toLogin?.location ?? toAuthorize?.location ?? '').searchParams.get('next') ?? '';
-    const form = new URLSearchParams({
-      user_id: user.id,
-      username: user.name,
-      org: user.org,
-      project: user.project,
-      role: 'member',
-      next,
-    });
-    const login = await b.go(`${gatewayOrigin}/auth/dev-login`, {
-      method: 'POST',
-      body: form.toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gatewayOrigin },
-    });
+    const login = await devLogin(b, next, user);
     expect(login.status).toBe(303);
     const steps = await b.follow(login);
     return steps.at(-1) as Awaited<ReturnType<Browserish['go']>>;
@@ -160,18 +167,7 @@ describe('protected services: sign-in', () => {
     const start = await b.go(url(host('c1')));
     const { flow, state } = Object.fromEntries(new URL(start.location as string).searchParams);
     // Log this browser in, then take the callback URL by hand.
-    const login = await b.go(`${gatewayOrigin}/auth/dev-login`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        user_id: 'u1',
-        username: 'alice',
-        org: ORG,
-        project: PROJECT,
-        role: 'member',
-        next: '',
-      }).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gatewayOrigin },
-    });
+    const login = await devLogin(b);
     expect(login.status).toBe(303);
     const authorize = await b.go(start.location as string);
     const callback = new URL(authorize.location as string);
@@ -194,18 +190,7 @@ describe('protected services: sign-in', () => {
   it('lets two tabs sign in at once', async () => {
     const b = new Browserish(gw.port);
     const [a, c] = await Promise.all([b.go(url(host('c1'), '/tab-a')), b.go(url(host('c1'), '/tab-b'))]);
-    await b.go(`${gatewayOrigin}/auth/dev-login`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        user_id: 'u1',
-        username: 'alice',
-        org: ORG,
-        project: PROJECT,
-        role: 'member',
-        next: '',
-      }).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gatewayOrigin },
-    });
+    await devLogin(b);
     const [ra, rc] = await Promise.all([
       b.follow(await b.go(a.location as string)),
       b.follow(await b.go(c.location as string)),

@@ -1,10 +1,10 @@
 /** A real Chromium loads a page through the proxy (loopback only) and uses its WebSocket. */
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoContainer, registerLegacy, startDemoContainer } from '../../scripts/demo/demo-container.ts';
+import { launchLoopbackChromium } from '../support/chromium.ts';
 import { ORG, PROJECT } from '../support/control.ts';
 import { type GatewayProcess, startGateway } from '../support/gateway-process.ts';
-import { requireCommand } from '../support/prerequisites.ts';
 
 describe('Chromium through the proxy', () => {
   let gw: GatewayProcess;
@@ -12,7 +12,6 @@ describe('Chromium through the proxy', () => {
   let browser: Browser;
   let registration: ReturnType<typeof registerLegacy>;
   beforeAll(async () => {
-    requireCommand('chromium', 'chromium');
     gw = await startGateway('node');
     container = await startDemoContainer();
     registration = registerLegacy(
@@ -23,20 +22,7 @@ describe('Chromium through the proxy', () => {
       container.port,
     );
     await registration.first;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // Every name resolves to loopback: the browser never leaves this machine.
-        '--host-resolver-rules=MAP * 127.0.0.1',
-      ],
-    });
+    browser = await launchLoopbackChromium();
   });
   afterAll(async () => {
     registration?.stop();

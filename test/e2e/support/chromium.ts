@@ -14,10 +14,12 @@
  *     Chromium reports when an interface appears in its namespace (OpenVPN creating tun0 in gw)
  * Reuse one browser per suite (launch ~1 s). Never `npx playwright install`: /usr/bin/chromium is used.
  */
+
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page, type Response } from 'playwright-core';
+import { CHROMIUM_FLAGS } from '../../support/chromium.ts';
 import { requireCommand } from '../../support/prerequisites.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -40,12 +42,7 @@ export async function launchChromiumIn(
   writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${ns} ${CHROMIUM} "$@"\n`);
   chmodSync(wrapper, 0o755);
   const args = [
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
+    ...CHROMIUM_FLAGS.filter((flag) => flag !== '--no-sandbox'),
     '--ignore-certificate-errors',
     ...(options.hostResolverRules ? [`--host-resolver-rules=${options.hostResolverRules}`] : []),
     ...(options.extraArgs ?? []),
