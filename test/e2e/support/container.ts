@@ -12,6 +12,7 @@
  * Use it through `Topology.spawnContainer`, which tracks the process for teardown.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { type CommandResult, runCommand, spawnTracked, type TrackedProcess } from './processes.ts';
 
 export interface ContainerProcess extends TrackedProcess {
@@ -23,7 +24,16 @@ export interface ContainerProcess extends TrackedProcess {
   ): Promise<CommandResult>;
 }
 
-const PREAMBLE = 'mount -t tmpfs -o mode=1777 tmpfs /tmp || exit 97; cd /tmp || exit 98; ';
+const REPO = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '');
+const KEEP = '/run/dg-e2e-host-tmp';
+/**
+ * A private tmpfs on /tmp; when the checkout itself lives under /tmp (a CI clone may), it is bound back
+ * in place so the container still sees the repository's scripts and node_modules.
+ */
+const PREAMBLE = REPO.startsWith('/tmp/')
+  ? `mkdir -p ${KEEP} && mount --bind /tmp ${KEEP} || exit 96; mount -t tmpfs -o mode=1777 tmpfs /tmp || exit 97; ` +
+    `mkdir -p '${REPO}' && mount --bind '${KEEP}${REPO.slice(4)}' '${REPO}' || exit 95; umount -l ${KEEP}; cd /tmp || exit 98; `
+  : 'mount -t tmpfs -o mode=1777 tmpfs /tmp || exit 97; cd /tmp || exit 98; ';
 
 /** `unshare --fork` makes the script's shell a child of unshare: that child is PID 1 inside. */
 async function findInitPid(unsharePid: number, exited: () => boolean): Promise<number> {
