@@ -27,6 +27,7 @@ declare const Bun: {
   serve(options: {
     port: number;
     hostname: string;
+    maxRequestBodySize?: number;
     fetch: (request: Request, server: BunServer) => BunAnswer;
     websocket?: {
       open(ws: BunServerWebSocket): void;
@@ -77,6 +78,9 @@ export async function startBun(gateway: Gateway): Promise<RunningServer> {
   const publicServer = Bun.serve({
     port: config.PORT,
     hostname: config.HOST,
+    // Bun refuses bodies over 128 MiB by default; uploads to containers stream with no size limit (the
+    // control app limits its own bodies).
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     fetch: (request, server) => {
       const remoteAddress = plainAddress(server.requestIP(request)?.address);
       if (!isContainerHost(request.headers.get('host')))
