@@ -1,6 +1,10 @@
 /**
  * Bun adapter: Bun.serve listeners. The public one sends `uc-*` hosts to the proxy (fetch forwarding,
  * native WebSockets) and every other Host to the control app; the admin listener is loopback.
+ *
+ * What Bun 1.4 does not let us set (measured): the server's header deadline is fixed at about 10 s
+ * (CLIENT_HEADERS_TIMEOUT is not applied); fetch has no separate connect timeout (the headers deadline
+ * covers connecting). UPSTREAM_BODY_TIMEOUT maps to fetch's socket idle `timeout`.
  */
 import { plainAddress } from '../control/env.ts';
 import type { Gateway } from '../gateway.ts';
@@ -89,7 +93,8 @@ export async function startBun(gateway: Gateway): Promise<RunningServer> {
       server.timeout(request, 0);
       if (!isWebSocketUpgrade(request)) return fetchProxy.handleRequest(request, remoteAddress);
       return relay.handleUpgrade(request, remoteAddress, (protocol, accepted) => {
-        const headers = protocol ? { 'sec-websocket-protocol': protocol } : undefined;
+        // Always set: without it Bun echoes the client's first subprotocol, and an empty value sends none.
+        const headers = { 'sec-websocket-protocol': protocol };
         if (server.upgrade(request, { data: accepted, headers })) return undefined;
         accepted.abandon();
         return new Response('WebSocket upgrade failed', { status: 400 });

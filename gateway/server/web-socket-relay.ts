@@ -173,15 +173,22 @@ export function createWebSocketRelay(deps: WebSocketRelayDeps, proxy: FetchProxy
       .map((p) => p.trim())
       .filter((p) => p !== '');
     const url = `ws://${route.upstream}:${route.port}${pathOf(request.url)}`;
-    let upstream: WebSocket;
-    try {
-      upstream = deps.openUpstream(url, protocols, handshakeHeaders(scanned, outcome));
-    } catch {
-      return proxy.upstreamFailure(ErrorCode.UpstreamFailed, route, scanned, started);
-    }
-    upstream.binaryType = 'arraybuffer';
-    const failed = await opened(upstream, deps.headersTimeoutMs);
-    if (failed !== undefined) return proxy.upstreamFailure(failed, route, scanned, started);
+    const headers = handshakeHeaders(scanned, outcome);
+    const connect = async (offered: string[]): Promise<WebSocket | ErrorCode> => {
+      let upstream: WebSocket;
+      try {
+        upstream = deps.openUpstream(url, offered, headers);
+      } catch {
+        return ErrorCode.UpstreamFailed;
+      }
+      upstream.binaryType = 'arraybuffer';
+      return (await opened(upstream, deps.headersTimeoutMs)) ?? upstream;
+    };
+    let upstream = await connect(protocols);
+    // Bun's WebSocket client fails a handshake in which the server chose none of the offered
+    // subprotocols (RFC 6455 allows it): ask once more offering none, which is what the client gets.
+    if (upstream === ErrorCode.UpstreamRefused && protocols.length > 0) upstream = await connect([]);
+    if (typeof upstream === 'string') return proxy.upstreamFailure(upstream, route, scanned, started);
     return accept(upstream.protocol, new Relay(upstream, route, deps));
   }
 
