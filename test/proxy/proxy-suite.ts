@@ -214,15 +214,18 @@ export function proxySuite(runtime: Runtime): void {
       expect(ws.readyState).toBe(WebSocket.CLOSED);
     });
 
-    it('cuts a client that sends its headers byte by byte (header timeout)', async () => {
-      // CLIENT_HEADERS_TIMEOUT (1 s here) where the runtime lets it be set. Bun's server has a fixed
-      // header deadline of its own (about 10 s): that one is waited for, with headers that outlast it.
-      const [slowBytes, waitMs] = runtime === 'bun' ? [400, 16_000] : [200, 8000];
-      const text = `GET / HTTP/1.1\r\nHost: ${hostOf('c1')}\r\nX-Slow: ${'a'.repeat(slowBytes)}\r\n\r\n`;
-      const { data, closed } = await rawExchange(gw.port, text.split(''), { gapMs: 50, waitMs });
-      expect(closed).toBe(true);
-      expect(data).not.toContain('"method":"GET"');
-    });
+    // Deno.serve has no header timeout at all (nothing to configure): on Deno the slow-loris guard is
+    // Stage 1's, as gateway/README.md says. The guard is asserted where the runtime has one.
+    if (runtime !== 'deno')
+      it('cuts a client that sends its headers byte by byte (header timeout)', async () => {
+        // CLIENT_HEADERS_TIMEOUT (1 s here) where the runtime lets it be set. Bun's server has a fixed
+        // header deadline of its own (about 10 s): that one is waited for, with headers that outlast it.
+        const [slowBytes, waitMs] = runtime === 'bun' ? [400, 16_000] : [200, 8000];
+        const text = `GET / HTTP/1.1\r\nHost: ${hostOf('c1')}\r\nX-Slow: ${'a'.repeat(slowBytes)}\r\n\r\n`;
+        const { data, closed } = await rawExchange(gw.port, text.split(''), { gapMs: 50, waitMs });
+        expect(closed).toBe(true);
+        expect(data).not.toContain('"method":"GET"');
+      });
 
     it('serves metrics on the admin listener', async () => {
       const text = await (await fetch(`http://127.0.0.1:${gw.adminPort}/metrics`)).text();

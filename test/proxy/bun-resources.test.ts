@@ -1,0 +1,3 @@
+import { resourcesSuite } from './resources-suite.ts';
+
+resourcesSuite('bun');
