@@ -71,11 +71,11 @@ export function normaliseHost(host: string | undefined | null): string | undefin
 }
 const HOST = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
-/** Whether a normalised host is a container hostname under `domain` (`uc-*.org-*.<domain>`). */
+/** Whether a normalised host is a container hostname under `domain` (`uc-*.org-*.<domain>`: two labels before it). */
 export function isContainerHost(host: string, domain: string): boolean {
-  return (
-    host.startsWith('uc-') &&
-    host.endsWith(`.${domain}`) &&
-    host.slice(0, -(domain.length + 1)).split('.').length === 2
-  );
+  const end = host.length - domain.length - 1;
+  if (end <= 0 || host.charCodeAt(end) !== 46 || !host.endsWith(domain) || !host.startsWith('uc-'))
+    return false;
+  const firstDot = host.indexOf('.');
+  return firstDot > 3 && firstDot < end && host.indexOf('.', firstDot + 1) === end;
 }

@@ -19,6 +19,8 @@ export interface Decider {
   decide(hostHeader: string | undefined): Decision | Promise<Decision>;
 }
 
+const PORT = /^\d{1,5}$/;
+
 /** Seconds a client is asked to wait before retrying an offline container. */
 const RETRY_AFTER_SECONDS = 5;
 
@@ -45,6 +47,15 @@ export function createDecider(
   };
   return {
     decide(hostHeader) {
+      // Hot path: a Host as browsers send it (lowercase, no trailing dot) hits the cache before any
+      // validation; the cache only holds hostnames that passed it.
+      if (hostHeader !== undefined) {
+        const colon = hostHeader.lastIndexOf(':');
+        const candidate = colon === -1 ? hostHeader : hostHeader.slice(0, colon);
+        const hit = cache.peek(candidate);
+        if (hit !== undefined && (colon === -1 || PORT.test(hostHeader.slice(colon + 1))))
+          return verdict(hit, candidate);
+      }
       const hostname = normaliseHost(hostHeader);
       if (hostname === undefined) return { error: { code: ErrorCode.BadRequest } };
       if (!isContainerHost(hostname, domain)) return { error: { code: ErrorCode.NoRoute, hostname } };

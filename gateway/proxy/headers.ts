@@ -52,26 +52,35 @@ export interface ScannedRequest {
   cookie: string | undefined;
 }
 
-/** Tokens of the Connection header(s) that name further headers to drop (rarely any). */
-function connectionTokens(raw: readonly (string | Buffer)[]): Set<string> | undefined {
+/** Tokens of a Connection header that name further headers to drop (rarely any), or undefined. */
+function connectionTokens(value: string | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
   let tokens: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    if ((raw[i] as string).length !== 10 || String(raw[i]).toLowerCase() !== 'connection') continue;
-    for (const t of String(raw[i + 1]).split(',')) {
-      const token = t.trim().toLowerCase();
-      if (token && token !== 'keep-alive' && token !== 'close' && token !== 'upgrade') {
-        tokens ??= new Set();
-        tokens.add(token);
-      }
+  for (const t of value.split(',')) {
+    const token = t.trim().toLowerCase();
+    if (token && token !== 'keep-alive' && token !== 'close' && token !== 'upgrade') {
+      tokens ??= new Set();
+      tokens.add(token);
     }
   }
   return tokens;
 }
 
+/** Drops, from a built flat list, the headers a Connection header named (a rare second pass). */
+function dropNamed(headers: string[], named: Set<string> | undefined): string[] {
+  if (named === undefined) return headers;
+  const kept: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    if (!named.has((headers[i] as string).toLowerCase()))
+      kept.push(headers[i] as string, headers[i + 1] as string);
+  }
+  return kept;
+}
+
 /** One pass over a request's raw headers: what to forward, and what the proxy needs to decide. */
 export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedRequest {
-  const named = connectionTokens(raw);
-  const headers: string[] = [];
+  let headers: string[] = [];
+  let connection: string | undefined;
   let host: string | undefined = '';
   let hosts = 0;
   let contentLengths = 0;
@@ -115,11 +124,14 @@ export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedR
         // Held back: the access gate forwards it without the gateway's own cookies.
         cookie = cookie === undefined ? value : `${cookie}; ${value}`;
         continue;
+      case 'connection':
+        connection = connection === undefined ? value : `${connection}, ${value}`;
+        continue;
     }
-    if (HOP_BY_HOP.has(name) || SET_BY_GATEWAY.has(name) || named?.has(name) || ctx.stripped?.has(name))
-      continue;
+    if (HOP_BY_HOP.has(name) || SET_BY_GATEWAY.has(name) || ctx.stripped?.has(name)) continue;
     headers.push(name, value);
   }
+  headers = dropNamed(headers, connectionTokens(connection));
   if (hosts > 1) host = undefined;
   if (transferEncoding !== undefined) hasBody = true;
   const ambiguous =
@@ -141,14 +153,18 @@ export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedR
 
 /** An upstream response's raw headers minus hop-by-hop ones, as strings for `writeHead`. */
 export function filterResponseHeaders(raw: Buffer[] | string[], keepUpgrade = false): string[] {
-  const named = connectionTokens(raw);
-  const out: string[] = [];
+  let out: string[] = [];
+  let connection: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = String(raw[i]);
+    const item = raw[i] as Buffer | string;
+    const name = typeof item === 'string' ? item : item.toString('latin1');
+    const valueItem = raw[i + 1] as Buffer | string;
+    const value = typeof valueItem === 'string' ? valueItem : valueItem.toString('latin1');
     const lower = name.toLowerCase();
-    if (named?.has(lower)) continue;
+    if (lower === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
     if (HOP_BY_HOP.has(lower) && !(keepUpgrade && (lower === 'upgrade' || lower === 'connection'))) continue;
-    out.push(name, String(raw[i + 1]));
+    out.push(name, value);
   }
+  out = dropNamed(out, connectionTokens(connection));
   return out;
 }

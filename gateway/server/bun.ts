@@ -122,11 +122,23 @@ export async function startBun(gateway: Gateway): Promise<RunningServer> {
     hostname: '127.0.0.1',
     fetch: (request) => admin.fetch(request),
   });
+  // The VPN-side listener: control endpoints only, on the gateway's VPN address.
+  const vpnServer = gateway.vpn
+    ? Bun.serve({
+        port: 80,
+        hostname: gateway.vpn.gatewayAddress,
+        fetch: (request, server) =>
+          control.fetch(request, {
+            remoteAddress: plainAddress(server.requestIP(request)?.address),
+            listener: 'vpn',
+          }),
+      })
+    : undefined;
   return {
     publicPort: publicServer.port,
     adminPort: adminServer.port,
     close: async () => {
-      await Promise.all([publicServer.stop(true), adminServer.stop(true)]);
+      await Promise.all([publicServer.stop(true), adminServer.stop(true), vpnServer?.stop(true)]);
     },
   };
 }

@@ -109,11 +109,17 @@ export async function startDeno(gateway: Gateway): Promise<RunningServer> {
     { port: config.ADMIN_PORT, hostname: '127.0.0.1', onListen: quiet },
     (request) => admin.fetch(request),
   );
+  // The VPN-side listener: control endpoints only, on the gateway's VPN address.
+  const vpnServer = gateway.vpn
+    ? Deno.serve({ port: 80, hostname: gateway.vpn.gatewayAddress, onListen: quiet }, (request, info) =>
+        control.fetch(request, { remoteAddress: plainAddress(info.remoteAddr.hostname), listener: 'vpn' }),
+      )
+    : undefined;
   return {
     publicPort: publicServer.addr.port,
     adminPort: adminServer.addr.port,
     close: async () => {
-      await Promise.all([publicServer.shutdown(), adminServer.shutdown()]);
+      await Promise.all([publicServer.shutdown(), adminServer.shutdown(), vpnServer?.shutdown()]);
       client.close();
     },
   };
