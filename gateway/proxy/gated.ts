@@ -4,7 +4,13 @@
  */
 import { ErrorCode } from '../../shared/errors.ts';
 import type { ResolvedRoute } from '../store/store.ts';
-import { type AccessGate, CALLBACK_PATH, type GateRequest, RESERVED_PREFIX } from './access-gate.ts';
+import {
+  type AccessGate,
+  CALLBACK_PATH,
+  type GateRequest,
+  type GateResult,
+  RESERVED_PREFIX,
+} from './access-gate.ts';
 import type { Decider, Decision } from './decide.ts';
 import { errorAnswer, type ProxyErrorAnswer, wantsHtml } from './pages.ts';
 
@@ -38,12 +44,15 @@ export function createGatedResolver(decider: Decider, gate: AccessGate) {
       };
     }
     const verdict = gate.check(route, r);
-    const finish = (g: Awaited<typeof verdict>): Outcome => {
-      if (!g.allow) return { answer: g.answer, route };
-      if (!('forward' in d)) return answerFor(d, r); // allowed to know: the container is offline
-      return { forward: route, identityHeaders: g.identityHeaders, cookie: g.cookie };
-    };
-    return verdict instanceof Promise ? verdict.then(finish) : finish(verdict);
+    return verdict instanceof Promise
+      ? verdict.then((g) => finish(d, r, route, g))
+      : finish(d, r, route, verdict);
+  };
+
+  const finish = (d: Decision, r: GatedRequest, route: ResolvedRoute, g: GateResult): Outcome => {
+    if (!g.allow) return { answer: g.answer, route };
+    if (!('forward' in d)) return answerFor(d, r); // allowed to know: the container is offline
+    return { forward: route, identityHeaders: g.identityHeaders, cookie: g.cookie };
   };
 
   return {

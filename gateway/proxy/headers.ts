@@ -54,7 +54,7 @@ export interface ScannedRequest {
 
 /** Tokens of a Connection header that name further headers to drop (rarely any), or undefined. */
 function connectionTokens(value: string | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined;
+  if (value === undefined || value === 'keep-alive' || value === 'close') return undefined;
   let tokens: Set<string> | undefined;
   for (const t of value.split(',')) {
     const token = t.trim().toLowerCase();

@@ -78,6 +78,21 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     return errorAnswer({ code, hostname: route.hostname, service: route.service }, html);
   };
 
+  /** An upstream failed before its answer started: the error page (502/504) naming the service. */
+  function relayFailed(relay: ResponseRelay, err: Error & { code?: string }): void {
+    const { origin, route, scanned, started } = relay.context as {
+      origin: string;
+      route: ResolvedRoute;
+      scanned: ScannedRequest;
+      started: number;
+    };
+    send(
+      relay.response,
+      upstreamFailure(err, origin, route, wantsHtml(scanned.secFetchMode, scanned.accept)),
+      started,
+    );
+  }
+
   function send(res: ServerResponse, answer: ProxyErrorAnswer, started: number): void {
     if (!res.headersSent) res.writeHead(answer.status, answer.headers);
     res.end(answer.body);
@@ -94,10 +109,7 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     const route = outcome.forward;
     activity.touch(route.containerId);
     const origin = `http://${route.upstream}:${route.port}`;
-    const html = wantsHtml(scanned.secFetchMode, scanned.accept);
-    const relay = new ResponseRelay(res, metrics, started, (err) =>
-      send(res, upstreamFailure(err, origin, route, html), started),
-    );
+    const relay = new ResponseRelay(res, metrics, started, relayFailed, { origin, route, scanned, started });
     pools.get(origin, Date.now()).dispatch(
       {
         origin,
@@ -121,11 +133,20 @@ export function createNodeProxy(deps: NodeProxyDeps) {
       send(res, errorAnswer({ code: ErrorCode.BadRequest }, false), started);
       return;
     }
-    const act = (o: Outcome) =>
-      'forward' in o ? forward(req, res, scanned, o, started) : send(res, o.answer, started);
     const outcome = resolver.resolve(gated(req, scanned, false));
-    if (outcome instanceof Promise) outcome.then(act);
-    else act(outcome);
+    if (outcome instanceof Promise) outcome.then((o) => act(req, res, scanned, o, started));
+    else act(req, res, scanned, outcome, started);
+  }
+
+  function act(
+    req: IncomingMessage,
+    res: ServerResponse,
+    scanned: ScannedRequest,
+    outcome: Outcome,
+    started: number,
+  ): void {
+    if ('forward' in outcome) forward(req, res, scanned, outcome, started);
+    else send(res, outcome.answer, started);
   }
 
   /** The public listener's `upgrade` handler for `uc-*` hosts. */
