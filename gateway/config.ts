@@ -115,7 +115,7 @@ const EnvSchema = z.object({
   SESSION_SECRET: z.string().min(32, 'at least 32 characters of random secret').optional(),
   ASSERTION_KEY: z
     .string()
-    .includes('BEGIN PRIVATE KEY', { error: 'a PKCS#8 PEM P-256 private key' })
+    .includes('PRIVATE KEY-----', { error: 'a PKCS#8 PEM P-256 private key' })
     .optional(),
   SESSION_TTL: duration('a duration such as 12h').default(43_200_000),
   LOGIN_URL: z
