@@ -9,7 +9,8 @@ import type { Viewer } from './policy.ts';
 const LIFETIME_SECONDS = 120;
 
 export class IdentityAssertions {
-  readonly #cache = new Map<string, { jwt: string; renewAt: number }>();
+  /** By viewer object: a session's viewer lives in the session cache, and a session serves one hostname. */
+  readonly #cache = new WeakMap<Viewer, { jwt: string; renewAt: number; hostname: string }>();
 
   constructor(
     private readonly privateKey: CryptoKey,
@@ -26,11 +27,10 @@ export class IdentityAssertions {
     return { keys: [this.publicJwk] };
   }
 
-  /** The assertion for this viewer on this hostname; `cacheKey` identifies the session. */
-  assertion(viewer: Viewer, hostname: string, cacheKey: string): string | Promise<string> {
-    const key = `${cacheKey}\u0000${hostname}`;
-    const hit = this.#cache.get(key);
-    if (hit && hit.renewAt > Date.now()) return hit.jwt;
+  /** The assertion for this viewer (one session's) on this hostname. */
+  assertion(viewer: Viewer, hostname: string): string | Promise<string> {
+    const hit = this.#cache.get(viewer);
+    if (hit && hit.hostname === hostname && hit.renewAt > Date.now()) return hit.jwt;
     return new SignJWT({ preferred_username: viewer.username })
       .setProtectedHeader({ alg: 'ES256', kid: this.publicJwk.kid, typ: 'JWT' })
       .setSubject(viewer.userId)
@@ -40,8 +40,7 @@ export class IdentityAssertions {
       .setExpirationTime(`${LIFETIME_SECONDS}s`)
       .sign(this.privateKey)
       .then((jwt) => {
-        if (this.#cache.size > 100_000) this.#cache.clear();
-        this.#cache.set(key, { jwt, renewAt: Date.now() + (LIFETIME_SECONDS / 2) * 1000 });
+        this.#cache.set(viewer, { jwt, hostname, renewAt: Date.now() + (LIFETIME_SECONDS / 2) * 1000 });
         return jwt;
       });
   }

@@ -26,6 +26,8 @@ export function readCookie(header: string | undefined, name: string): string | u
 /** The Cookie header without the gateway's own cookies ('' when nothing is left). */
 export function withoutGatewayCookies(header: string): string {
   if (!header.includes(OURS)) return header;
+  // The usual case on a protected service: the session cookie alone.
+  if (header.startsWith(OURS) && !header.includes(';')) return '';
   return header
     .split(';')
     .map((c) => c.trim())

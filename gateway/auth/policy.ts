@@ -15,6 +15,36 @@ export interface Viewer {
   sessionExp?: number;
 }
 
+/** The grants, indexed by id, once per viewer (a session's viewer object lives in the session cache). */
+interface Membership {
+  orgs: ReadonlySet<string>;
+  orgAdmins: ReadonlySet<string>;
+  projects: ReadonlySet<string>;
+}
+const memberships = new WeakMap<ReadonlySet<string>, Membership>();
+const GRANT = /^(org|project):([^:]+):(member|admin)$/;
+
+function membershipOf(grants: ReadonlySet<string>): Membership {
+  let m = memberships.get(grants);
+  if (!m) {
+    const orgs = new Set<string>();
+    const orgAdmins = new Set<string>();
+    const projects = new Set<string>();
+    for (const grant of grants) {
+      const [, kind, id, role] = GRANT.exec(grant) ?? [];
+      if (!id) continue;
+      if (kind === 'project') projects.add(id);
+      else {
+        orgs.add(id);
+        if (role === 'admin') orgAdmins.add(id);
+      }
+    }
+    m = { orgs, orgAdmins, projects };
+    memberships.set(grants, m);
+  }
+  return m;
+}
+
 export function mayAccess(
   viewer: Viewer | undefined,
   route: Pick<Route, 'access' | 'orgId' | 'projectId' | 'ownerId'>,
@@ -23,17 +53,12 @@ export function mayAccess(
     case 'public':
       return true;
     case 'org':
-      return (
-        viewer !== undefined &&
-        (viewer.grants.has(`org:${route.orgId}:member`) || viewer.grants.has(`org:${route.orgId}:admin`))
-      );
-    case 'project':
-      return (
-        viewer !== undefined &&
-        (viewer.grants.has(`project:${route.projectId}:member`) ||
-          viewer.grants.has(`project:${route.projectId}:admin`) ||
-          viewer.grants.has(`org:${route.orgId}:admin`))
-      );
+      return viewer !== undefined && membershipOf(viewer.grants).orgs.has(route.orgId);
+    case 'project': {
+      if (viewer === undefined) return false;
+      const m = membershipOf(viewer.grants);
+      return m.projects.has(route.projectId) || m.orgAdmins.has(route.orgId);
+    }
     case 'owner':
       return viewer !== undefined && route.ownerId !== '' && viewer.userId === route.ownerId;
     default:

@@ -90,15 +90,14 @@ export class AccessGate {
     if (route.access === 'public') return { allow: true, cookie };
     const token = readCookie(request.cookie, SESSION_COOKIE);
     const viewer = this.o.sessions.viewer(token, route.hostname);
-    if (viewer instanceof Promise) return viewer.then((v) => this.#decide(route, request, v, token, cookie));
-    return this.#decide(route, request, viewer, token, cookie);
+    if (viewer instanceof Promise) return viewer.then((v) => this.#decide(route, request, v, cookie));
+    return this.#decide(route, request, viewer, cookie);
   }
 
   #decide(
     route: Route,
     request: GateRequest,
     viewer: Viewer | undefined,
-    token: string | undefined,
     cookie: string | undefined,
   ): GateResult | Promise<GateResult> {
     if (!viewer)
@@ -111,7 +110,7 @@ export class AccessGate {
         allow: false,
         answer: errorAnswer({ code: ErrorCode.NoRoute, hostname: route.hostname }, html(request)),
       };
-    const assertion = this.o.assertions.assertion(viewer, route.hostname, token as string);
+    const assertion = this.o.assertions.assertion(viewer, route.hostname);
     const allow = (jwt: string): GateResult => ({
       allow: true,
       viewer,

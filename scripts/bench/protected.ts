@@ -28,7 +28,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const work = mkdtempSync(join(tmpdir(), 'dg-bench-protected-'));
 const origin = await startOrigin(work, '0');
-const gw = await startGateway('node', { LOG_LEVEL: 'warn', DEFAULT_ACCESS: 'project' });
+// A long liveness timeout: the containers here beat once, and the run outlasts the default 45 s.
+const gw = await startGateway('node', {
+  LOG_LEVEL: 'warn',
+  DEFAULT_ACCESS: 'project',
+  LIVENESS_TIMEOUT: '1h',
+});
 try {
   for (const pid of processTree(gw.pid))
     execFileSync('taskset', ['-a', '-p', '-c', '1', String(pid)], { stdio: 'ignore' });
@@ -94,7 +99,7 @@ try {
     for (const kind of ['public', 'protected'] as const) {
       const before = cpu(gw.pid);
       const r = wrk(hosts[kind], seconds, kind === 'protected' ? `dg_session=${session}` : undefined);
-      if (r.errors > 0) throw new Error(`${kind}: ${r.errors} errors`);
+      if (r.errors > 0) throw new Error(`${kind}: ${r.errors} errors of ${r.requests}`);
       results[kind].rps.push(r.requestsPerSecond);
       results[kind].cpu.push(((cpu(gw.pid) - before) * 1e6) / r.requests);
       results[kind].p99.push(r.p99Ms);
