@@ -8,6 +8,12 @@ import { ErrorCode, GatewayError } from '../shared/errors.ts';
 import { parseDuration } from './duration.ts';
 
 const port = (what: string) => z.coerce.number({ error: what }).int(what).min(1, what).max(65535, what);
+/** A whole number from `min` to `max`, named in the error as `what`. */
+const count = (what: string, min: number, max = Number.MAX_SAFE_INTEGER) => {
+  const expects =
+    max === Number.MAX_SAFE_INTEGER ? `${what} of at least ${min}` : `${what} from ${min} to ${max}`;
+  return z.coerce.number({ error: expects }).int(expects).min(min, expects).max(max, expects);
+};
 const duration = (what: string) =>
   z.string().transform((text, ctx) => {
     const ms = parseDuration(text);
@@ -55,12 +61,7 @@ const EnvSchema = z.object({
   LIVENESS_TIMEOUT: duration('a duration such as 45s').default(45_000),
   ROUTE_RETENTION: duration('a duration such as 24h').default(86_400_000),
   DATA_DIR: z.string().min(1, 'a directory path').default('.data'),
-  EVENT_BODY_LIMIT: z.coerce
-    .number({ error: 'a size in bytes' })
-    .int('a size in bytes')
-    .min(1024, 'at least 1024 bytes')
-    .max(1_048_576, 'at most 1 MiB')
-    .default(65_536),
+  EVENT_BODY_LIMIT: count('a size in bytes', 1024, 1_048_576).default(65_536),
   CLIENT_HEADERS_TIMEOUT: duration('a duration such as 10s').default(10_000),
   UPSTREAM_CONNECT_TIMEOUT: duration('a duration such as 5s').default(5_000),
   UPSTREAM_HEADERS_TIMEOUT: duration('a duration such as 120s').default(120_000),
@@ -75,25 +76,12 @@ const EnvSchema = z.object({
       return ms;
     })
     .default(0),
-  UPSTREAM_CONNECTIONS: z.coerce
-    .number({ error: 'a number of connections' })
-    .int('a whole number')
-    .min(1, 'at least 1')
-    .max(4096, 'at most 4096')
-    .default(128),
-  UPSTREAM_MAX_POOLS: z.coerce
-    .number({ error: 'a number of pools' })
-    .int('a whole number')
-    .min(1, 'at least 1')
-    .default(10_000),
+  UPSTREAM_CONNECTIONS: count('a number of connections', 1, 4096).default(128),
+  UPSTREAM_MAX_POOLS: count('a number of pools', 1).default(10_000),
   UPSTREAM_POOL_IDLE: duration('a duration such as 60s').default(60_000),
   ROUTE_CACHE_TTL: duration('a duration such as 5s').default(5_000),
   ROUTE_CACHE_NEGATIVE_TTL: duration('a duration such as 1s').default(1_000),
-  ROUTE_CACHE_MAX: z.coerce
-    .number({ error: 'a number of entries' })
-    .int('a whole number')
-    .min(100, 'at least 100')
-    .default(500_000),
+  ROUTE_CACHE_MAX: count('a number of entries', 100).default(500_000),
   ACTIVITY_FLUSH_INTERVAL: duration('a duration such as 30s').default(30_000),
   TRUSTED_PROXIES: z
     .string()

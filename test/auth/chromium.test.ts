@@ -5,38 +5,24 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoContainer, registerLegacy, startDemoContainer } from '../../scripts/demo/demo-container.ts';
-import { launchLoopbackChromium } from '../support/chromium.ts';
-import { type GatewayProcess, startGateway } from '../support/gateway-process.ts';
+import { type DemoFixture, startDemoFixture } from '../support/demo-fixture.ts';
+import type { GatewayProcess } from '../support/gateway-process.ts';
 
 const ORG = 'org-a';
 const PROJECT = 'proj-a';
 
 describe('sign-in in Chromium', () => {
+  let fixture: DemoFixture;
   let gw: GatewayProcess;
-  let container: DemoContainer;
   let browser: Browser;
-  let registration: ReturnType<typeof registerLegacy>;
   const serviceUrl = (path = '/') => `http://uc-demo.org-${ORG}.localhost:${gw.port}${path}`;
 
   beforeAll(async () => {
-    gw = await startGateway('node', { DEFAULT_ACCESS: 'project', SESSION_TTL: '3s' });
-    container = await startDemoContainer();
-    registration = registerLegacy(
-      gw.base,
-      await gw.token('demo', PROJECT, ORG),
-      PROJECT,
-      'web',
-      container.port,
-    );
-    await registration.first;
-    browser = await launchLoopbackChromium();
+    fixture = await startDemoFixture(ORG, PROJECT, { DEFAULT_ACCESS: 'project', SESSION_TTL: '3s' });
+    ({ gw, browser } = fixture);
   });
   afterAll(async () => {
-    registration?.stop();
-    await browser?.close();
-    await container?.close();
-    await gw?.stop();
+    await fixture?.close();
   });
 
   async function login(page: Page, org = ORG, project = PROJECT) {

@@ -1,34 +1,20 @@
 /** A real Chromium loads a page through the proxy (loopback only) and uses its WebSocket. */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoContainer, registerLegacy, startDemoContainer } from '../../scripts/demo/demo-container.ts';
-import { launchLoopbackChromium } from '../support/chromium.ts';
 import { ORG, PROJECT } from '../support/control.ts';
-import { type GatewayProcess, startGateway } from '../support/gateway-process.ts';
+import { type DemoFixture, startDemoFixture } from '../support/demo-fixture.ts';
+import type { GatewayProcess } from '../support/gateway-process.ts';
 
 describe('Chromium through the proxy', () => {
+  let fixture: DemoFixture;
   let gw: GatewayProcess;
-  let container: DemoContainer;
   let browser: Browser;
-  let registration: ReturnType<typeof registerLegacy>;
   beforeAll(async () => {
-    gw = await startGateway('node');
-    container = await startDemoContainer();
-    registration = registerLegacy(
-      gw.base,
-      await gw.token('demo', PROJECT, ORG),
-      PROJECT,
-      'web',
-      container.port,
-    );
-    await registration.first;
-    browser = await launchLoopbackChromium();
+    fixture = await startDemoFixture(ORG, PROJECT, {});
+    ({ gw, browser } = fixture);
   });
   afterAll(async () => {
-    registration?.stop();
-    await browser?.close();
-    await container?.close();
-    await gw?.stop();
+    await fixture?.close();
   });
 
   it('shows the container page and echoes over its WebSocket', async () => {
