@@ -11,6 +11,7 @@ import { storeReadiness } from './control/health.ts';
 import { storeInventory } from './control/inventory.ts';
 import type { Logger } from './log.ts';
 import { buildProxy, type ProxyParts } from './proxy/build.ts';
+import { startRetention } from './routes/retention.ts';
 import { MemoryStore } from './store/memory.ts';
 import { RedisStore } from './store/redis.ts';
 import type { Store } from './store/store.ts';
@@ -40,6 +41,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   const vpn = config.VPN_ENABLED ? await startVpn(config, log, verifier) : undefined;
   const signIn = await buildSignIn(config, store, tokenKeys);
   const proxy = await buildProxy(config, store, signIn.gate, log);
+  const stopRetention = startRetention(store, config.ROUTE_RETENTION, log);
   const readiness = [
     storeReadiness(store),
     ...(vpn ? [{ name: 'vpn', check: () => vpn.manager.check() }] : []),
@@ -89,6 +91,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     proxy,
     vpn: vpn?.manager,
     async close() {
+      stopRetention();
       await vpn?.manager.stop();
       await vpn?.state.close?.();
       await proxy.stop();
