@@ -27,7 +27,7 @@ export function startRetention(
   store: Store,
   retentionMs: number,
   log: Logger,
-  intervalMs = 60_000,
+  intervalMs = 600_000,
 ): () => void {
   const timer = setInterval(() => {
     sweepSilentContainers(store, retentionMs, Date.now()).then(
