@@ -36,6 +36,8 @@ export class VpnManager {
   readonly #dir: string;
   readonly #supervisor: OpenVpnSupervisor;
   #ready = false;
+  /** Client ids (of the running OpenVPN) killed by a revocation. */
+  readonly #killed = new Set<number>();
 
   private constructor(deps: VpnManagerDeps) {
     this.#deps = deps;
@@ -58,6 +60,7 @@ export class VpnManager {
       },
       onReady: () => {
         this.#ready = true;
+        this.#killed.clear(); // client ids start again with each OpenVPN run
       },
       log: (message) => deps.log.info('openvpn', { message }),
     });
@@ -137,8 +140,9 @@ export class VpnManager {
     return address;
   }
 
+  /** Connected clients; one this gateway killed is left out at once (OpenVPN reports it ~5 s later). */
   clients(): ConnectedClient[] {
-    return this.#supervisor.management?.clients() ?? [];
+    return (this.#supervisor.management?.clients() ?? []).filter((c) => !this.#killed.has(c.cid));
   }
 
   /** Revokes a container: CRL updated, its clients killed (HALT), its address released. */
@@ -150,6 +154,7 @@ export class VpnManager {
     for (const client of management?.clients() ?? []) {
       if (client.commonName !== containerId) continue;
       await management?.clientKill(client.cid, 'HALT').catch(() => undefined);
+      this.#killed.add(client.cid);
       killed++;
     }
     await state.releaseAddress(containerId);
