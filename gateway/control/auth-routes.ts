@@ -11,7 +11,7 @@ import type { IdentityAssertions } from '../auth/assertion.ts';
 import type { VerificationKey } from '../auth/container-token.ts';
 import { clearCookie, GATEWAY_COOKIE, readCookie, setCookie } from '../auth/cookies.ts';
 import type { DevKey } from '../auth/dev-key.ts';
-import { mayAccess, type Viewer } from '../auth/policy.ts';
+import { mayAccess } from '../auth/policy.ts';
 import { GATEWAY_AUDIENCE, type SessionKeeper } from '../auth/sessions.ts';
 import { verifyUserToken } from '../auth/user-token.ts';
 import { errorAnswer } from '../proxy/pages.ts';
@@ -142,5 +142,3 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
   });
   return app;
 }
-
-export type { Viewer };

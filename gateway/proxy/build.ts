@@ -5,14 +5,13 @@ import { RouteCache } from '../routes/route-cache.ts';
 import type { Store } from '../store/store.ts';
 import type { AccessGate } from './access-gate.ts';
 import { ActivityTracker } from './activity.ts';
-import { createDecider, type Decider } from './decide.ts';
+import { createDecider } from './decide.ts';
 import { createGatedResolver } from './gated.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { WebSocketRegistry } from './websockets.ts';
 
 /** What every runtime adapter's forwarding uses. */
 export interface ProxyParts {
-  decider: Decider;
   /** Route decision + access gate + reserved paths. */
   resolver: ReturnType<typeof createGatedResolver>;
   metrics: ProxyMetrics;
@@ -36,7 +35,6 @@ export async function buildProxy(
   activity.start(config.ACTIVITY_FLUSH_INTERVAL);
   const decider = createDecider(cache, config.DOMAIN, config.LIVENESS_TIMEOUT);
   return {
-    decider,
     resolver: createGatedResolver(decider, gate),
     metrics: new ProxyMetrics(() => ({ ...cache.stats, size: cache.size })),
     activity,
