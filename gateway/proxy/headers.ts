@@ -163,6 +163,8 @@ export function filterResponseHeaders(raw: Buffer[] | string[], keepUpgrade = fa
     const lower = name.toLowerCase();
     if (lower === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
     if (HOP_BY_HOP.has(lower) && !(keepUpgrade && (lower === 'upgrade' || lower === 'connection'))) continue;
+    // A container may not set (or toss) the gateway's own cookies.
+    if (lower === 'set-cookie' && value.trimStart().startsWith('dg_')) continue;
     out.push(name, value);
   }
   out = dropNamed(out, connectionTokens(connection));

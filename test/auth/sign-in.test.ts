@@ -118,6 +118,11 @@ describe('protected services: sign-in', () => {
     expect(payload).toMatchObject({ sub: 'u1', preferred_username: 'alice' });
   });
 
+  it("drops a container's attempts to set the gateway's cookies", async () => {
+    const res = await new Browserish(gw.port).go(url(host('pub'), '/set-cookies'));
+    expect(res.headers['set-cookie']).toEqual('app=1; Path=/');
+  });
+
   it('answers fetch without a session with 401 JSON, never a redirect', async () => {
     const b = new Browserish(gw.port);
     const res = await b.go(url(host('c1'), '/api'), { navigate: false });

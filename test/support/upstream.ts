@@ -70,6 +70,16 @@ export async function startUpstream(port = 0): Promise<TestUpstream> {
           'x-kept': 'yes',
         });
         return void res.end('ok');
+      case '/set-cookies':
+        res.writeHead(
+          200,
+          [
+            ['set-cookie', 'app=1; Path=/'],
+            ['set-cookie', 'dg_session=forged; Path=/; Domain=localhost'],
+            ['set-cookie', ' dg_flow_x=y'],
+          ].flat(),
+        );
+        return void res.end('ok');
       case '/status':
         res.writeHead(Number(url.searchParams.get('code') ?? 200), { 'content-type': 'text/plain' });
         return void res.end('status');
