@@ -5,11 +5,13 @@ import { readDevKey } from '../../gateway/auth/dev-key.ts';
 import { parseDuration } from '../../gateway/duration.ts';
 import { adminApiSource, redisSource, type Source } from './source.ts';
 import { age, table } from './table.ts';
+import { watch } from './watch.ts';
 
 const USAGE = `usage: gatewayctl <command> [--json]
   containers                 containers known to the store
   routes                     the route table (hostname -> container, service, upstream)
   health                     last watchdog age and online/offline per container
+  watch                      route changes and containers coming online, live (needs REDIS_URL)
   vpn                        connected VPN clients (admin API)
   revoke ID                  revoke a container: routes, WebSockets, certificate, VPN client, address (admin API)
   token --container ID --project UUID --org UUID [--ttl 365d]
@@ -156,6 +158,11 @@ async function run(): Promise<void> {
   const [command] = positionals;
   if (values.help || !command) return void process.stdout.write(`${USAGE}\n`);
   if (command === 'token') return token();
+  if (command === 'watch')
+    return watch(
+      env.REDIS_URL || fail('watch reads the change feed in Redis: set REDIS_URL'),
+      values.json ?? false,
+    );
   if (command === 'vpn' || command === 'revoke') return adminCommand(command, positionals[1]);
   if (!['containers', 'routes', 'health'].includes(command)) fail(`unknown command "${command}"\n${USAGE}`);
   const src = source();

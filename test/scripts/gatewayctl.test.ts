@@ -69,6 +69,37 @@ describe('gatewayctl', () => {
     expect(JSON.parse(stdout)).toHaveLength(2);
   });
 
+  it('watches changes live', async () => {
+    const child = (await import('node:child_process')).spawn(
+      'node_modules/.bin/gatewayctl',
+      ['watch', '--json'],
+      {
+        env: { ...process.env, REDIS_URL: redis.url },
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    try {
+      // Subscribed (it says so on stderr) before the change is made.
+      for (let i = 0; i < 200 && !err.includes('watching'); i++) await new Promise((r) => setTimeout(r, 50));
+      const token = await gw.token('uc_watch', PROJECT, ORG);
+      await fetch(`${gw.base}/collab/event`, {
+        method: 'POST',
+        body: mapBody('web', 8080),
+        headers: { authorization: token },
+      });
+      for (let i = 0; i < 100 && !out.includes('\n'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(JSON.parse(out.split('\n')[0] as string)).toMatchObject({
+        kind: 'routes',
+        containerId: 'uc_watch',
+      });
+    } finally {
+      child.kill('SIGINT');
+    }
+  });
+
   it('fails with a clear message on a bad command or missing token options', async () => {
     await expect(ctl(['frobnicate'])).rejects.toMatchObject({
       code: 2,
