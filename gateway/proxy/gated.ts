@@ -15,7 +15,13 @@ import type { Decider, Decision } from './decide.ts';
 import { errorAnswer, type ProxyErrorAnswer, wantsHtml } from './pages.ts';
 
 export type Outcome =
-  | { forward: ResolvedRoute; identityHeaders?: string[]; cookie?: string }
+  | {
+      forward: ResolvedRoute;
+      identityHeaders?: string[];
+      cookie?: string;
+      /** Epoch ms when the session that allowed this ends (a WebSocket is closed then). */
+      expiresAt?: number;
+    }
   | { answer: ProxyErrorAnswer; code?: ErrorCode; route?: ResolvedRoute };
 
 export interface GatedRequest extends GateRequest {
@@ -52,7 +58,8 @@ export function createGatedResolver(decider: Decider, gate: AccessGate) {
   const finish = (d: Decision, r: GatedRequest, route: ResolvedRoute, g: GateResult): Outcome => {
     if (!g.allow) return { answer: g.answer, route };
     if (!('forward' in d)) return answerFor(d, r); // allowed to know: the container is offline
-    return { forward: route, identityHeaders: g.identityHeaders, cookie: g.cookie };
+    const expiresAt = g.viewer?.sessionExp === undefined ? undefined : g.viewer.sessionExp * 1000;
+    return { forward: route, identityHeaders: g.identityHeaders, cookie: g.cookie, expiresAt };
   };
 
   return {

@@ -7,6 +7,8 @@ import type { Route } from '../store/store.ts';
 
 export interface OpenWebSocket {
   route: Route;
+  /** Epoch ms when the session that opened it ends: it is closed then. */
+  expiresAt?: number;
   /** Closes both sides (a WebSocket close frame "going away" to the client where possible). */
   close(): void;
 }
@@ -39,7 +41,13 @@ export class WebSocketRegistry {
     }
     set.add(ws);
     this.#count++;
+    const expiry =
+      ws.expiresAt === undefined
+        ? undefined
+        : setTimeout(() => ws.close(), Math.max(0, ws.expiresAt - Date.now()));
+    expiry?.unref?.();
     return () => {
+      clearTimeout(expiry);
       if (set.delete(ws)) this.#count--;
       if (set.size === 0 && this.#byHost.get(ws.route.hostname) === set)
         this.#byHost.delete(ws.route.hostname);

@@ -165,7 +165,16 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     };
     const act = (o: Outcome) =>
       'forward' in o
-        ? relayUpgrade(relayDeps, req, socket, head, upstreamHeaders(scanned, o), o.forward, upgrade)
+        ? relayUpgrade(
+            relayDeps,
+            req,
+            socket,
+            head,
+            upstreamHeaders(scanned, o),
+            o.forward,
+            upgrade,
+            o.expiresAt,
+          )
         : answerOnSocket(socket, o.answer);
     const outcome = resolver.resolve(gated(req, scanned, true));
     if (outcome instanceof Promise) outcome.then(act);

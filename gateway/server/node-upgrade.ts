@@ -39,6 +39,7 @@ export function relayUpgrade(
   headers: string[],
   route: ResolvedRoute,
   upgrade: string,
+  expiresAt?: number,
 ): void {
   const { metrics, activity, websockets } = deps;
   activity.touch(route.containerId);
@@ -72,6 +73,7 @@ export function relayUpgrade(
         let closed = false;
         const unregister = websockets.add({
           route,
+          expiresAt,
           close() {
             client.end(WS_GOING_AWAY);
             upstream.destroy();

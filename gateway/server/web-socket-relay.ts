@@ -59,6 +59,8 @@ export class Relay {
     private readonly upstream: WebSocket,
     private readonly route: ResolvedRoute,
     private readonly deps: WebSocketRelayDeps,
+    /** Epoch ms when the session that allowed it ends. */
+    private readonly expiresAt?: number,
   ) {
     upstream.onmessage = (event: MessageEvent<string | ArrayBuffer>) => this.#toClient(event.data);
     upstream.onclose = (event) => this.#finish(event.code, event.reason, 'upstream');
@@ -77,6 +79,7 @@ export class Relay {
     metrics.webSocketsTotal++;
     this.#unregister = websockets.add({
       route: this.route,
+      expiresAt: this.expiresAt,
       close: () => this.#finish(GOING_AWAY, 'route changed', 'gateway'),
     });
     for (const data of this.#pending) this.#toClient(data);
@@ -189,7 +192,7 @@ export function createWebSocketRelay(deps: WebSocketRelayDeps, proxy: FetchProxy
     // subprotocols (RFC 6455 allows it): ask once more offering none, which is what the client gets.
     if (upstream === ErrorCode.UpstreamRefused && protocols.length > 0) upstream = await connect([]);
     if (typeof upstream === 'string') return proxy.upstreamFailure(upstream, route, scanned, started);
-    return accept(upstream.protocol, new Relay(upstream, route, deps));
+    return accept(upstream.protocol, new Relay(upstream, route, deps, outcome.expiresAt));
   }
 
   /** The public listener's handler for `uc-*` WebSocket upgrades. */

@@ -73,6 +73,25 @@ describe('sign-in in Chromium', () => {
     await context.close();
   });
 
+  it('closes an open WebSocket when its session ends', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(serviceUrl());
+    await login(page);
+    await page.waitForURL(serviceUrl());
+    // A WebSocket opened with the session; SESSION_TTL is 3 s here, so the gateway ends it soon.
+    const closeCode = await page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          const ws = new WebSocket(`ws://${location.host}/echo`);
+          ws.onclose = (event) => resolve(event.code);
+          setTimeout(() => resolve(-1), 10_000);
+        }),
+    );
+    expect(closeCode).toBe(1001);
+    await context.close();
+  });
+
   it('signs in again once the session expired', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
