@@ -168,6 +168,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       500,
     );
   }
+  if (!c.DEV_SIGNING_KEY && c.VPN_ENABLED && !c.SECRETS_KEY) {
+    throw new GatewayError(
+      ErrorCode.BadConfig,
+      'config: SECRETS_KEY must be set when VPN_ENABLED=true and DEV_SIGNING_KEY=false',
+      500,
+    );
+  }
   if (!c.DEV_SIGNING_KEY && (!c.SESSION_SECRET || !c.ASSERTION_KEY)) {
     throw new GatewayError(
       ErrorCode.BadConfig,

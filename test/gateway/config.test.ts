@@ -44,6 +44,18 @@ describe('configuration', () => {
         { DEV_SIGNING_KEY: 'false' },
         'config: JWT_PUBLIC_KEY or JWKS_URL must be set when DEV_SIGNING_KEY=false',
       ],
+      [
+        { DEV_SIGNING_KEY: 'false', JWKS_URL: 'https://p.example/jwks', VPN_ENABLED: 'true' },
+        'config: SECRETS_KEY must be set',
+      ],
+      [
+        { DEV_SIGNING_KEY: 'false', JWKS_URL: 'https://p.example/jwks' },
+        'config: SESSION_SECRET and ASSERTION_KEY must be set',
+      ],
+      [{ VPN_SUBNET: '172.16.0.0' }, 'config: VPN_SUBNET must be an IPv4 CIDR'],
+      [{ VPN_PROTO: 'sctp' }, 'config: VPN_PROTO must be udp or tcp'],
+      [{ ACCESS_LEVELS: 'public,everyone' }, 'config: ACCESS_LEVELS must be a comma-separated list'],
+      [{ SESSION_SECRET: 'short' }, 'config: SESSION_SECRET must be at least 32 characters'],
     ] as const) {
       const m = message(env);
       expect(m).toContain(expected);
