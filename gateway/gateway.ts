@@ -42,6 +42,15 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   const signIn = await buildSignIn(config, store, tokenKeys);
   const proxy = await buildProxy(config, store, signIn.gate, log);
   const stopRetention = startRetention(store, config.ROUTE_RETENTION, log);
+  // Revocations made through any gateway reach this one's OpenVPN (CRL and connected clients).
+  const stopRevocations = vpn
+    ? await store.subscribe((change) => {
+        if (change.kind !== 'revoked') return;
+        vpn.manager
+          .enforceRevocation(change.containerId)
+          .catch(() => log.warn('could not enforce a revocation', { containerId: change.containerId }));
+      })
+    : undefined;
   const readiness = [
     storeReadiness(store),
     ...(vpn ? [{ name: 'vpn', check: () => vpn.manager.check() }] : []),
@@ -70,6 +79,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     const killed = (await vpn?.manager.revoke(containerId))?.killed ?? 0;
     const routesRemoved = await store.removeContainer(containerId);
     proxy.websockets.closeContainer(containerId);
+    if (vpn) await store.announceRevoked(containerId);
     log.info('container revoked', { containerId, routesRemoved, vpnClientsKilled: killed });
     return { containerId, routesRemoved, vpnClientsKilled: killed };
   };
@@ -92,6 +102,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     vpn: vpn?.manager,
     async close() {
       stopRetention();
+      await stopRevocations?.();
       await vpn?.manager.stop();
       await vpn?.state.close?.();
       await proxy.stop();

@@ -141,6 +141,7 @@ export class RouteCache {
   }
 
   #apply(change: StoreChange): void {
+    if (change.kind === 'revoked') return; // its routes were removed by their own change
     if (change.kind === 'resync') {
       this.#dropAll();
       return;

@@ -190,6 +190,10 @@ export class MemoryStore implements Store {
     return entry && entry.expiresAt > Date.now() ? entry.value : null;
   }
 
+  async announceRevoked(containerId: string): Promise<void> {
+    this.#feed.emit({ kind: 'revoked', containerId });
+  }
+
   async subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>> {
     return this.#feed.add(listener);
   }

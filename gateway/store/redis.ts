@@ -226,6 +226,12 @@ export class RedisStore implements Store {
     return this.#redis.getdel(K.authCode(code)).catch((e) => Promise.reject(storeError(e)));
   }
 
+  async announceRevoked(containerId: string): Promise<void> {
+    await this.#redis
+      .publish(K.changes, JSON.stringify({ kind: 'revoked', containerId }))
+      .catch((e) => Promise.reject(storeError(e)));
+  }
+
   async subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>> {
     const remove = this.#feed.add(listener);
     if (!this.#subscriber) await this.#startSubscriber();

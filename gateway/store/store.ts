@@ -60,6 +60,8 @@ export interface StatsSample {
 export type StoreChange =
   | { kind: 'routes'; version: number; containerId: string; hostnames: string[] }
   | { kind: 'liveness'; containerId: string; lastWatchdog: number }
+  /** A container was revoked: every gateway cuts its VPN client and refreshes its CRL. */
+  | { kind: 'revoked'; containerId: string }
   /** The feed may have missed messages (a reconnect): drop caches and reconcile. */
   | { kind: 'resync' };
 
@@ -120,6 +122,9 @@ export interface Store {
   putAuthCode(code: string, value: string, ttlMs: number): Promise<void>;
   /** Returns and deletes a code's value, atomically: a second redeem gets null (single use). */
   takeAuthCode(code: string): Promise<string | null>;
+
+  /** Tells every gateway (through the change feed) that a container was revoked. */
+  announceRevoked(containerId: string): Promise<void>;
 
   /** Subscribes to the change feed; resolves once the subscription is live. */
   subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>>;

@@ -147,18 +147,32 @@ export class VpnManager {
 
   /** Revokes a container: CRL updated, its clients killed (HALT), its address released. */
   async revoke(containerId: string): Promise<{ killed: number }> {
-    const { pki, state } = this.#deps;
-    await pki.revoke(containerId, join(this.#dir, 'crl.pem'));
+    await this.#deps.pki.revoke(containerId, join(this.#dir, 'crl.pem'));
+    const killed = await this.#killClients(containerId);
+    await this.#deps.state.releaseAddress(containerId);
+    return { killed };
+  }
+
+  /**
+   * Another gateway revoked a container (announced on the change feed): refresh this gateway's CRL and
+   * cut the container's client here too. Does nothing for a container the store does not mark revoked.
+   */
+  async enforceRevocation(containerId: string): Promise<number> {
+    if (!(await this.#deps.state.isRevoked(containerId))) return 0;
+    await this.#deps.pki.writeCrl(join(this.#dir, 'crl.pem'));
+    return this.#killClients(containerId);
+  }
+
+  async #killClients(containerId: string): Promise<number> {
     const management = this.#supervisor.management;
     let killed = 0;
-    for (const client of management?.clients() ?? []) {
+    for (const client of this.clients()) {
       if (client.commonName !== containerId) continue;
       await management?.clientKill(client.cid, 'HALT').catch(() => undefined);
       this.#killed.add(client.cid);
       killed++;
     }
-    await state.releaseAddress(containerId);
-    return { killed };
+    return killed;
   }
 
   async stop(): Promise<void> {

@@ -9,6 +9,8 @@ export function describeChange(change: StoreChange, at = new Date()): string {
       return `${time}  routes    v${change.version}  ${change.containerId}  ${change.hostnames.join(' ')}`;
     case 'liveness':
       return `${time}  online    ${change.containerId}`;
+    case 'revoked':
+      return `${time}  revoked   ${change.containerId}`;
     default:
       return `${time}  resync    (reconnected: changes may have been missed)`;
   }

@@ -152,6 +152,13 @@ export function storeContract(name: string, make: () => Promise<{ store: Store; 
       expect((await store.getContainer('c1'))?.ownerId).toBe('u1');
     });
 
+    it('announces a revocation to subscribers', async () => {
+      const feed = collector(store);
+      await feed.ready;
+      await store.announceRevoked('c9');
+      expect(await feed.waitFor(1)).toEqual([{ kind: 'revoked', containerId: 'c9' }]);
+    });
+
     it('redeems a sign-in code once, and never after it expired', async () => {
       await store.putAuthCode('code-1', '{"x":1}', 60_000);
       expect(await store.takeAuthCode('code-1')).toBe('{"x":1}');
