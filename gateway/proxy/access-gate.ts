@@ -79,8 +79,6 @@ const isNavigation = (r: GateRequest) =>
   r.method === 'GET' &&
   (r.secFetchMode ? r.secFetchMode === 'navigate' : (r.accept?.includes('text/html') ?? false));
 
-const html = (r: GateRequest) => isNavigation(r);
-
 export class AccessGate {
   constructor(private readonly o: AccessGateOptions) {}
 
@@ -108,10 +106,16 @@ export class AccessGate {
     if (!mayAccess(viewer, route))
       return {
         allow: false,
-        answer: errorAnswer({ code: ErrorCode.NoRoute, hostname: route.hostname }, html(request)),
+        answer: errorAnswer({ code: ErrorCode.NoRoute, hostname: route.hostname }, isNavigation(request)),
       };
     const assertion = this.o.assertions.assertion(viewer, route.hostname);
-    const allow = (jwt: string): GateResult => ({
+    return typeof assertion === 'string'
+      ? this.#allow(viewer, cookie, assertion)
+      : assertion.then((jwt) => this.#allow(viewer, cookie, jwt));
+  }
+
+  #allow(viewer: Viewer, cookie: string | undefined, assertion: string): GateResult {
+    return {
       allow: true,
       viewer,
       cookie,
@@ -121,10 +125,9 @@ export class AccessGate {
         'x-forwarded-preferred-username',
         viewer.username,
         'x-demiurge-assertion',
-        jwt,
+        assertion,
       ],
-    });
-    return typeof assertion === 'string' ? allow(assertion) : assertion.then(allow);
+    };
   }
 
   #unauthorized(): ProxyErrorAnswer {
