@@ -1,5 +1,6 @@
 /** Parses the answer to `status 3` (tab-separated, columns named by its HEADER lines). */
 
+/** A connected VPN client, as the management interface reports it. */
 export interface StatusClient {
   cid: number;
   commonName: string;
@@ -8,7 +9,7 @@ export interface StatusClient {
   vpnAddress: string | null;
   bytesReceived: number;
   bytesSent: number;
-  /** Epoch ms. */
+  /** Epoch ms of establishment. */
   since: number;
 }
 

@@ -32,17 +32,8 @@ export type AuthDecision =
     }
   | { allow: false; reason: string };
 
-export interface ConnectedClient {
-  cid: number;
-  commonName: string;
-  /** Underlay address the client connects from. */
-  realAddress: string;
-  vpnAddress: string | null;
-  bytesReceived: number;
-  bytesSent: number;
-  /** Epoch ms of establishment. */
-  since: number;
-}
+/** A connected client (the same shape `status 3` reports). */
+export type ConnectedClient = StatusClient;
 
 export type ClientChange =
   | { kind: 'established'; client: ConnectedClient }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { mintContainerToken } from '../../gateway/auth/container-token.ts';
 import { readDevKey } from '../../gateway/auth/dev-key.ts';
 import { parseDuration } from '../../gateway/duration.ts';
+import type { ConnectedClient } from '../../gateway/vpn/management.ts';
 import { adminApiSource, redisSource, type Source } from './source.ts';
 import { age, table } from './table.ts';
 import { watch } from './watch.ts';
@@ -131,14 +132,7 @@ async function adminCommand(command: 'vpn' | 'revoke', id: string | undefined): 
     );
   }
   const now = Date.now();
-  const rows = body as {
-    commonName: string;
-    realAddress: string;
-    vpnAddress: string | null;
-    bytesReceived: number;
-    bytesSent: number;
-    since: number;
-  }[];
+  const rows = body as ConnectedClient[];
   print(rows, () =>
     table(
       ['CONTAINER', 'VPN ADDRESS', 'REAL ADDRESS', 'IN', 'OUT', 'SINCE'],
