@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { ContainerProcess } from '../support/container.ts';
 import type { Topology } from '../support/netns.ts';
+import { encodeSettings } from '../support/settings.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const SHIM = `${REPO}images/demiurge-functions.sh`;
@@ -36,20 +37,6 @@ export interface AgentContainerSpec {
   env?: Record<string, string>;
 }
 
-export function settingsFor(spec: AgentContainerSpec): string {
-  return Buffer.from(
-    JSON.stringify({
-      user_id: '6b1f2c1e-0000-4000-8000-00000000a9e1',
-      frontend_fqdn: 'app.e2e.test',
-      ganymede_fqdn: 'api.e2e.test',
-      gateway_fqdn: spec.gatewayFqdn,
-      token: spec.token,
-      project_id: spec.projectId,
-      user_container_id: spec.containerId,
-    }),
-  ).toString('base64');
-}
-
 /** Starts the service, waits (bounded) until it listens, then runs the entrypoint. */
 export function startAgentContainer(
   topology: Topology,
@@ -64,7 +51,7 @@ export function startAgentContainer(
     spec.entrypoint,
   ].join('\n');
   return topology.spawnContainer(ns, script, {
-    SETTINGS: settingsFor(spec),
+    SETTINGS: encodeSettings(spec),
     DEMIURGE_AGENT: spec.agent,
     DEMIURGE_GATEWAY_CA: spec.caPem,
     SHIM,

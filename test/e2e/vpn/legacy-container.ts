@@ -6,13 +6,14 @@
  *   startLegacyContainer(topology, ns, spec) -> ContainerProcess
  *     spec: { containerId, projectId, orgId, token, gatewayFqdn, vpnSecret?, legacyEnv? }
  *     legacyEnv: the library's interval overrides (LEGACY_SLEEP, ...); empty = the legacy defaults
- *   settingsFor(spec) -> the base64 SETTINGS value the platform would pass
+ *   (SETTINGS come from ../support/settings.ts)
  *   vpnAddressOf(topology, ns) -> the IPv4 address on the container's tun0, or null
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ContainerProcess } from '../support/container.ts';
 import type { Topology } from '../support/netns.ts';
 import { runCommand } from '../support/processes.ts';
+import { encodeSettings } from '../support/settings.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const ENTRYPOINT = `${REPO}test/legacy-client/entrypoint.sh`;
@@ -37,20 +38,6 @@ export interface LegacyContainerSpec {
   legacyEnv?: Record<string, string>;
 }
 
-export function settingsFor(spec: LegacyContainerSpec): string {
-  const fields: Record<string, string> = {
-    user_id: '6b1f2c1e-0000-4000-8000-00000000e2e0',
-    frontend_fqdn: 'app.e2e.test',
-    ganymede_fqdn: 'api.e2e.test',
-    gateway_fqdn: spec.gatewayFqdn,
-    token: spec.token,
-    project_id: spec.projectId,
-    user_container_id: spec.containerId,
-  };
-  if (spec.vpnSecret) fields.vpn_secret = spec.vpnSecret;
-  return Buffer.from(JSON.stringify(fields)).toString('base64');
-}
-
 export function startLegacyContainer(
   topology: Topology,
   ns: string,
@@ -61,7 +48,7 @@ export function startLegacyContainer(
     `exec sh "${ENTRYPOINT}"`,
   ].join('\n');
   return topology.spawnContainer(ns, script, {
-    SETTINGS: settingsFor(spec),
+    SETTINGS: encodeSettings(spec),
     SERVICE_NAME: 'terminal',
     SERVICE_PORT: String(SERVICE_PORT),
     ...spec.legacyEnv,
