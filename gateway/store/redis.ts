@@ -23,6 +23,10 @@ import {
 
 type StoredRoute = Omit<Route, 'hostname'>;
 
+/** ARGV 1-7 of map_service.lua and touch_container.lua: the container as it registers. */
+const registrationArgs = (reg: ContainerRegistration, now: number) =>
+  [reg.containerId, reg.orgId, reg.projectId, reg.upstream, reg.gateway, reg.alias, now] as const;
+
 const routeKeys = (cid: string) => [K.containers, K.container(cid), K.services(cid), K.hosts, K.version];
 
 /** Turns a script's conflict reply into the typed error; anything else is a store failure. */
@@ -68,17 +72,7 @@ export class RedisStore implements Store {
   }
 
   async mapService(reg: ContainerRegistration, svc: ServiceMapping, now: number): Promise<boolean> {
-    const args = [
-      reg.containerId,
-      reg.orgId,
-      reg.projectId,
-      reg.upstream,
-      reg.gateway,
-      reg.alias,
-      now,
-      svc.name,
-      svc.port,
-    ];
+    const args = [...registrationArgs(reg, now), svc.name, svc.port];
     const changed = await this.#redis
       .dgMapService(
         ...routeKeys(reg.containerId),
@@ -162,17 +156,7 @@ export class RedisStore implements Store {
     const touch = this.#recorded.has(cid)
       ? undefined
       : this.#redis
-          .dgTouchContainer(
-            K.containers,
-            K.container(cid),
-            cid,
-            reg.orgId,
-            reg.projectId,
-            reg.upstream,
-            reg.gateway,
-            reg.alias,
-            now,
-          )
+          .dgTouchContainer(K.containers, K.container(cid), ...registrationArgs(reg, now))
           .then(() => this.#remember(cid));
     await Promise.all([
       touch,
