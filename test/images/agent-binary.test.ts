@@ -23,20 +23,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageRegistry } from '../../images/registry.ts';
 import { EventBody } from '../../shared/protocol.ts';
 import { requireCommand } from '../support/prerequisites.ts';
+import { SETTINGS } from './fixtures.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BUN = join(ROOT, 'node_modules/.bin/bun');
-const SETTINGS = Buffer.from(
-  JSON.stringify({
-    user_id: 'u1',
-    frontend_fqdn: 'app.example.com',
-    ganymede_fqdn: 'api.example.com',
-    gateway_fqdn: 'org-42.example.com',
-    token: 'raw.jwt.token',
-    project_id: 'proj-1',
-    user_container_id: 'uc_k3x9',
-  }),
-).toString('base64');
 
 /** The PT_INTERP string of a 64-bit little-endian ELF file (read from its program headers). */
 function elfInterpreter(path: string): string | undefined {

@@ -5,6 +5,7 @@ import { agentConfig } from '../../images/agent/config.ts';
 import { createGatewayClient } from '../../images/agent/gateway-client.ts';
 import { parseSettings } from '../../images/agent/settings.ts';
 import { tlsFetchOptions } from '../../images/agent/tls.ts';
+import { SETTINGS } from './fixtures.ts';
 
 interface Seen {
   method: string;
@@ -16,18 +17,6 @@ const seen: Seen[] = [];
 let server: Server;
 let base: string;
 let vpnStatus = 200;
-
-const SETTINGS = Buffer.from(
-  JSON.stringify({
-    user_id: 'u1',
-    frontend_fqdn: 'app.example.com',
-    ganymede_fqdn: 'api.example.com',
-    gateway_fqdn: 'org-42.example.com',
-    token: 'raw.jwt.token',
-    project_id: 'proj-1',
-    user_container_id: 'uc_k3x9',
-  }),
-).toString('base64');
 
 function settings() {
   const parsed = parseSettings(SETTINGS);
