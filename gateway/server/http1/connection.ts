@@ -1,0 +1,279 @@
+/**
+ * One client connection of the Node front end: reads request heads and bodies from the socket, one
+ * request at a time (pipelined bytes wait), hands each to the handlers and writes the answers in order.
+ * Bodies stream with back-pressure (the socket pauses while the consumer is full). Timeouts are checked
+ * by the server's sweeper against `since`, so the per-request path sets a number instead of a timer.
+ */
+import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { type BodyDecoder, ChunkedBody, FixedLengthBody } from './request-body.ts';
+import { CHUNKED, requestFraming } from './request-framing.ts';
+import { HeadError, type HeadLimits, parseRequestHead } from './request-head.ts';
+import { Http1Response, type ResponseOwner } from './response.ts';
+
+/** A request as the handlers see it. */
+export interface Http1Request {
+  readonly method: string;
+  /** The request target (origin-form). */
+  readonly url: string;
+  readonly rawHeaders: string[];
+  /** 1 for HTTP/1.1, 0 for HTTP/1.0. */
+  readonly minor: 0 | 1;
+  readonly remoteAddress: string;
+  /** The body as a stream, or null when the request has none. */
+  readonly body: Readable | null;
+  /** The Upgrade header of an upgrade request. */
+  readonly upgrade: string | undefined;
+}
+
+export interface Http1Handlers {
+  request(req: Http1Request, res: Http1Response): void;
+  /** The socket is the handler's from now on; `head` holds bytes already read past the request head. */
+  upgrade(req: Http1Request, socket: Socket, head: Buffer): void;
+}
+
+/** What a connection needs from its server. */
+export interface ConnectionContext {
+  readonly limits: HeadLimits;
+  readonly handlers: Http1Handlers;
+  /** Sweeper ticks so far; timeouts compare against it. */
+  readonly tick: number;
+  readonly date: string;
+  forget(connection: Http1Connection): void;
+}
+
+/** Pipelined bytes read ahead while a request is in flight before the socket pauses. */
+const MAX_READ_AHEAD = 64 * 1024;
+
+enum Phase {
+  Head,
+  Body,
+  Waiting,
+  Gone,
+}
+
+/** Which clock `since` is running. */
+export enum Timer {
+  None,
+  /** A request head has started (or the connection is new): the headers timeout. */
+  Head,
+  /** Between requests: the keep-alive timeout. */
+  Idle,
+}
+
+export class Http1Connection implements ResponseOwner {
+  timer = Timer.Head;
+  since: number;
+  #phase = Phase.Head;
+  /** Bytes read and not yet consumed. */
+  #pending: Buffer | undefined;
+  #decoder: BodyDecoder | undefined;
+  #body: Readable | undefined;
+  #response: Http1Response | undefined;
+  #parsing = false;
+  readonly #remoteAddress: string;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly context: ConnectionContext,
+  ) {
+    this.since = context.tick;
+    this.#remoteAddress = socket.remoteAddress ?? '';
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#response?.observer?.drained());
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.#onClose());
+  }
+
+  get date(): string {
+    return this.context.date;
+  }
+
+  /** The sweeper found `timer` expired: 408 for a slow head, a quiet close for an idle connection. */
+  expire(): void {
+    if (this.timer === Timer.Head && this.#pending !== undefined && this.#pending.length > 0)
+      this.#reject(new HeadError(400, 'request head timed out'), 408);
+    else this.socket.destroy();
+  }
+
+  /** Ends the connection at once (server shutdown). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  responseDone(response: Http1Response): void {
+    if (response !== this.#response) return;
+    this.#response = undefined;
+    if (!response.keepAlive || this.#phase === Phase.Body) {
+      // An answer before the whole request body was read: the rest cannot be skipped safely.
+      this.#phase = Phase.Gone;
+      this.timer = Timer.None;
+      this.socket.end();
+      return;
+    }
+    this.#phase = Phase.Head;
+    this.timer = this.#pending === undefined ? Timer.Idle : Timer.Head;
+    this.since = this.context.tick;
+    if (this.socket.isPaused()) this.socket.resume();
+    this.#parse();
+  }
+
+  #onData(chunk: Buffer): void {
+    switch (this.#phase) {
+      case Phase.Body:
+        this.#feedBody(chunk, 0);
+        return;
+      case Phase.Head:
+        this.#pending = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
+        if (this.timer === Timer.Idle) {
+          this.timer = Timer.Head;
+          this.since = this.context.tick;
+        }
+        this.#parse();
+        return;
+      case Phase.Waiting:
+        this.#pending = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
+        if (this.#pending.length > MAX_READ_AHEAD) this.socket.pause();
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Parses and dispatches the requests at hand, one at a time; re-entrant calls only loop. */
+  #parse(): void {
+    if (this.#parsing) return;
+    this.#parsing = true;
+    try {
+      while (this.#phase === Phase.Head && this.#pending !== undefined && this.#next(this.#pending));
+    } finally {
+      this.#parsing = false;
+    }
+  }
+
+  /** Reads one request from `buf`; false when the head is still incomplete (the bytes stay pending). */
+  #next(buf: Buffer): boolean {
+    const head = parseRequestHead(buf, 0, this.context.limits);
+    if (head === undefined) return false;
+    if (head instanceof HeadError) return this.#reject(head, head.status);
+    const framing = requestFraming(head);
+    if (framing instanceof HeadError) return this.#reject(framing, framing.status);
+    this.timer = Timer.None;
+    const rest = head.end < buf.length ? buf.subarray(head.end) : undefined;
+    this.#pending = undefined;
+    if (framing.upgrade !== undefined) {
+      this.#handOver(head, framing.upgrade, rest);
+      return false;
+    }
+
+    let body: Readable | null = null;
+    if (framing.bodyLength !== 0) {
+      this.#decoder =
+        framing.bodyLength === CHUNKED ? new ChunkedBody() : new FixedLengthBody(framing.bodyLength);
+      body = this.#body = new Readable({ read: () => this.socket.resume() });
+      this.#phase = Phase.Body;
+      if (framing.expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+    } else this.#phase = Phase.Waiting;
+    const response = new Http1Response(this, head.method === 'HEAD', head.minor === 0, framing.keepAlive);
+    this.#response = response;
+    const request: Http1Request = {
+      method: head.method,
+      url: head.target,
+      rawHeaders: head.rawHeaders,
+      minor: head.minor,
+      remoteAddress: this.#remoteAddress,
+      body,
+      upgrade: undefined,
+    };
+    if (rest !== undefined) {
+      if (this.#phase === Phase.Body) this.#feedBody(rest, 0);
+      else this.#pending = rest;
+    }
+    this.context.handlers.request(request, response);
+    return true;
+  }
+
+  #feedBody(buf: Buffer, offset: number): void {
+    const decoder = this.#decoder as BodyDecoder;
+    const body = this.#body as Readable;
+    const end = decoder.feed(buf, offset, (data) => {
+      if (!body.push(data)) this.socket.pause();
+    });
+    if (end === -1) {
+      body.destroy();
+      this.#phase = Phase.Gone;
+      if (this.#response?.headersSent) this.socket.destroy();
+      else this.#reject(new HeadError(400, 'malformed chunked body'), 400);
+      return;
+    }
+    if (!decoder.done) return;
+    body.push(null);
+    this.#decoder = undefined;
+    this.#body = undefined;
+    this.#phase = Phase.Waiting;
+    if (end < buf.length) this.#pending = buf.subarray(end);
+  }
+
+  #handOver(
+    head: { method: string; target: string; rawHeaders: string[]; minor: 0 | 1 },
+    upgrade: string,
+    rest: Buffer | undefined,
+  ): void {
+    this.#phase = Phase.Gone;
+    this.socket.removeAllListeners('data');
+    this.socket.removeAllListeners('drain');
+    this.socket.removeAllListeners('error');
+    this.socket.removeAllListeners('close');
+    this.context.forget(this);
+    this.context.handlers.upgrade(
+      {
+        method: head.method,
+        url: head.target,
+        rawHeaders: head.rawHeaders,
+        minor: head.minor,
+        remoteAddress: this.#remoteAddress,
+        body: null,
+        upgrade,
+      },
+      this.socket,
+      rest ?? Buffer.alloc(0),
+    );
+  }
+
+  /** Answers a request that cannot be read (or read in time) and closes; false: nothing more to parse. */
+  #reject(error: HeadError, status: number): false {
+    this.#phase = Phase.Gone;
+    this.#pending = undefined;
+    this.timer = Timer.None;
+    if (!this.socket.writable) {
+      this.socket.destroy();
+      return false;
+    }
+    const text =
+      status === 408
+        ? 'Request Timeout'
+        : status === 431
+          ? 'Request Header Fields Too Large'
+          : status === 505
+            ? 'HTTP Version Not Supported'
+            : 'Bad Request';
+    const body = JSON.stringify({
+      error: { code: 'GW_ERR_BAD_REQUEST', message: `${text}: ${error.reason}` },
+    });
+    this.socket.end(
+      `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n` +
+        `date: ${this.context.date}\r\nconnection: close\r\n\r\n${body}`,
+      'latin1',
+    );
+    return false;
+  }
+
+  #onClose(): void {
+    this.#phase = Phase.Gone;
+    this.context.forget(this);
+    this.#body?.destroy(); // no error event: a body nobody reads must not throw; readers see a premature close
+    const response = this.#response;
+    this.#response = undefined;
+    if (response !== undefined && !response.finished) response.observer?.clientClosed();
+  }
+}
