@@ -18,8 +18,12 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'http2-settings',
 ]);
 
-/** Headers the gateway sets itself: a client's own copies are dropped. */
+/**
+ * Headers the gateway sets or answers itself: a client's own copies are dropped (`Expect: 100-continue`
+ * is answered by the gateway's front end before the body is read).
+ */
 const SET_BY_GATEWAY: ReadonlySet<string> = new Set([
+  'expect',
   'x-forwarded-for',
   'x-forwarded-proto',
   'x-forwarded-host',

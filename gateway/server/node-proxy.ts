@@ -4,8 +4,7 @@
  * configurable was prepared at start; per request: one header pass, two Map lookups (route, session),
  * one dispatch.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import { ErrorCode } from '../../shared/errors.ts';
 import { plainAddress } from '../control/env.ts';
 import type { ProxyParts } from '../gateway.ts';
@@ -15,6 +14,8 @@ import { type ForwardContext, type ScannedRequest, scanRequestHeaders } from '..
 import { errorAnswer, type ProxyErrorAnswer, wantsHtml } from '../proxy/pages.ts';
 import type { UpstreamPools } from '../proxy/upstreams.ts';
 import type { ResolvedRoute } from '../store/store.ts';
+import type { Http1Request } from './http1/connection.ts';
+import type { Http1Response } from './http1/response.ts';
 import { ResponseRelay } from './node-relay.ts';
 import { answerOnSocket, relayUpgrade } from './node-upgrade.ts';
 
@@ -41,6 +42,14 @@ export function upstreamErrorCode(err: Error & { code?: string }): ErrorCode {
   }
 }
 
+/** An error answer's header record as the flat list a response takes. */
+function flatHeaders(record: ProxyErrorAnswer['headers']): string[] {
+  const flat: string[] = [];
+  for (const [name, value] of Object.entries(record))
+    for (const v of Array.isArray(value) ? value : [value]) flat.push(name, v);
+  return flat;
+}
+
 /** The headers to send upstream: the scanned ones, the client's cookies minus ours, the gateway's identity. */
 function upstreamHeaders(
   scanned: ScannedRequest,
@@ -54,14 +63,14 @@ function upstreamHeaders(
 
 export function createNodeProxy(deps: NodeProxyDeps) {
   const { pools, metrics, activity, resolver } = deps;
-  const forwardContext = (req: IncomingMessage): ForwardContext => {
-    const clientAddress = plainAddress(req.socket.remoteAddress);
+  const forwardContext = (req: Http1Request): ForwardContext => {
+    const clientAddress = plainAddress(req.remoteAddress);
     return { clientAddress, trustedPeer: deps.trustedProxies.has(clientAddress), stripped: IDENTITY_HEADERS };
   };
-  const gated = (req: IncomingMessage, scanned: ScannedRequest, upgrade: boolean): GatedRequest => ({
+  const gated = (req: Http1Request, scanned: ScannedRequest, upgrade: boolean): GatedRequest => ({
     host: scanned.host,
-    method: req.method as string,
-    url: req.url as string,
+    method: req.method,
+    url: req.url,
     cookie: scanned.cookie,
     secFetchMode: scanned.secFetchMode,
     accept: scanned.accept,
@@ -93,15 +102,15 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     );
   }
 
-  function send(res: ServerResponse, answer: ProxyErrorAnswer, started: number): void {
-    if (!res.headersSent) res.writeHead(answer.status, answer.headers);
+  function send(res: Http1Response, answer: ProxyErrorAnswer, started: number): void {
+    if (!res.headersSent) res.writeHead(answer.status, undefined, flatHeaders(answer.headers));
     res.end(answer.body);
     metrics.request(answer.status, (performance.now() - started) / 1000);
   }
 
   function forward(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: Http1Request,
+    res: Http1Response,
     scanned: ScannedRequest,
     outcome: Extract<Outcome, { forward: unknown }>,
     started: number,
@@ -113,10 +122,10 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     pools.get(origin, Date.now()).dispatch(
       {
         origin,
-        method: req.method as string,
-        path: req.url as string,
+        method: req.method,
+        path: req.url,
         headers: upstreamHeaders(scanned, outcome),
-        body: scanned.hasBody ? req : null,
+        body: req.body,
         headersTimeout: deps.headersTimeoutMs,
         bodyTimeout: deps.bodyTimeoutMs,
       },
@@ -125,11 +134,11 @@ export function createNodeProxy(deps: NodeProxyDeps) {
   }
 
   /** The public listener's handler for `uc-*` hosts. */
-  function handleRequest(req: IncomingMessage, res: ServerResponse): void {
+  function handleRequest(req: Http1Request, res: Http1Response): void {
     const started = performance.now();
     const scanned = scanRequestHeaders(req.rawHeaders, forwardContext(req));
     if (scanned.ambiguous) {
-      res.shouldKeepAlive = false;
+      res.keepAlive = false;
       send(res, errorAnswer({ code: ErrorCode.BadRequest }, false), started);
       return;
     }
@@ -139,8 +148,8 @@ export function createNodeProxy(deps: NodeProxyDeps) {
   }
 
   function act(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: Http1Request,
+    res: Http1Response,
     scanned: ScannedRequest,
     outcome: Outcome,
     started: number,
@@ -150,10 +159,10 @@ export function createNodeProxy(deps: NodeProxyDeps) {
   }
 
   /** The public listener's `upgrade` handler for `uc-*` hosts. */
-  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  function handleUpgrade(req: Http1Request, socket: Socket, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const scanned = scanRequestHeaders(req.rawHeaders, forwardContext(req));
-    const upgrade = req.headers.upgrade;
+    const upgrade = req.upgrade;
     if (scanned.ambiguous || req.method !== 'GET' || !upgrade) {
       answerOnSocket(socket, errorAnswer({ code: ErrorCode.BadRequest }, false));
       return;

@@ -1,28 +1,22 @@
 /**
- * An undici dispatch handler that relays an upstream answer to a Node ServerResponse. One instance per
- * request, methods on the prototype and module-level callbacks (no per-request closures), raw header
- * arrays, back-pressure through `resume`/'drain'.
+ * An undici dispatch handler that relays an upstream answer to the front end's response. One instance
+ * per request, methods on the prototype and module-level callbacks (no per-request closures), raw header
+ * arrays, back-pressure through `resume` and the response's `drained`.
  */
-import type { ServerResponse } from 'node:http';
 import { filterResponseHeaders } from '../proxy/headers.ts';
 import type { ProxyMetrics } from '../proxy/metrics.ts';
+import type { Http1Response, ResponseObserver } from './http1/response.ts';
 
 type UpstreamError = Error & { code?: string };
-const kRelay = Symbol('relay');
-type RelayedResponse = ServerResponse & { [kRelay]?: ResponseRelay };
-
-/** The client went away before the answer was complete: stop the upstream exchange. */
-function onClientClose(this: RelayedResponse): void {
-  this[kRelay]?.clientClosed();
-}
 
 /** Writes a held chunk once the parser finished with the bytes at hand (see `held`). */
 function flushHeld(relay: ResponseRelay): void {
   relay.flush();
 }
 
-export class ResponseRelay {
+export class ResponseRelay implements ResponseObserver {
   #abort: ((err?: Error) => void) | undefined;
+  #resume: (() => void) | undefined;
   #done = false;
   /**
    * A chunk is held back until the parser has finished with the bytes at hand (the next tick): when the
@@ -32,7 +26,7 @@ export class ResponseRelay {
   #held: Buffer | undefined;
 
   constructor(
-    private readonly res: RelayedResponse,
+    private readonly res: Http1Response,
     private readonly metrics: ProxyMetrics,
     private readonly started: number,
     /** Answers the client when the upstream failed before any byte of its answer was relayed. */
@@ -40,16 +34,20 @@ export class ResponseRelay {
     /** What `onFailure` needs to know about the exchange (route, origin, ...), opaque here. */
     readonly context: unknown,
   ) {
-    res[kRelay] = this;
-    res.once('close', onClientClose);
+    res.observer = this;
   }
 
-  get response(): ServerResponse {
+  get response(): Http1Response {
     return this.res;
   }
 
+  /** The client went away before the answer was complete: stop the upstream exchange. */
   clientClosed(): void {
     if (!this.#done) this.#abort?.(new Error('client went away'));
+  }
+
+  drained(): void {
+    this.#resume?.();
   }
 
   flush(): void {
@@ -66,7 +64,7 @@ export class ResponseRelay {
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (status < 200) return true; // 1xx interim answers are not relayed
     this.res.writeHead(status, statusText, filterResponseHeaders(raw));
-    this.res.on('drain', resume);
+    this.#resume = resume;
     return true;
   }
 
@@ -75,7 +73,7 @@ export class ResponseRelay {
     else this.res.write(this.#held);
     this.#held = chunk;
     // Back-pressure: undici pauses until 'drain' when the client is slower than the upstream.
-    return !this.res.writableNeedDrain;
+    return !this.res.needsDrain;
   }
 
   onComplete(): void {
@@ -87,7 +85,7 @@ export class ResponseRelay {
   onError(err: UpstreamError): void {
     this.#done = true;
     if (this.res.headersSent) {
-      this.res.destroy(err);
+      this.res.destroy();
       this.metrics.request(this.res.statusCode, (performance.now() - this.started) / 1000);
       return;
     }

@@ -1,5 +1,4 @@
 /** Node WebSocket relay: `dispatch({upgrade})` to the upstream, then raw bytes piped both ways. */
-import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ActivityTracker } from '../proxy/activity.ts';
 import { filterResponseHeaders } from '../proxy/headers.ts';
@@ -8,6 +7,7 @@ import type { ProxyErrorAnswer } from '../proxy/pages.ts';
 import type { UpstreamPools } from '../proxy/upstreams.ts';
 import type { WebSocketRegistry } from '../proxy/websockets.ts';
 import type { ResolvedRoute } from '../store/store.ts';
+import type { Http1Request } from './http1/connection.ts';
 
 const WS_GOING_AWAY = Buffer.from([0x88, 0x02, 0x03, 0xe9]); // close frame, code 1001
 
@@ -33,7 +33,7 @@ export interface UpgradeRelayDeps {
 
 export function relayUpgrade(
   deps: UpgradeRelayDeps,
-  req: IncomingMessage,
+  req: Http1Request,
   client: Duplex,
   head: Buffer,
   headers: string[],
@@ -48,7 +48,7 @@ export function relayUpgrade(
     {
       origin,
       method: 'GET',
-      path: req.url as string,
+      path: req.url,
       headers,
       upgrade,
       headersTimeout: deps.headersTimeoutMs,

@@ -1,18 +1,24 @@
 /**
- * Node adapter: node:http listeners. The public listener sends `uc-*` hosts to the proxy (undici) and
- * every other Host to the control app (Hono through @hono/node-server); the admin listener is loopback.
+ * Node adapter. The public listener is the gateway's own HTTP/1.1 front end (`http1/`): `uc-*` hosts go
+ * to the proxy (undici), every other Host to the control app (Hono, through the fetch bridge). The admin
+ * and VPN-side listeners are node:http with @hono/node-server (low traffic, no proxying).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { plainAddress } from '../control/env.ts';
 import type { Gateway } from '../gateway.ts';
 import { UpstreamPools } from '../proxy/upstreams.ts';
+import type { Http1Request } from './http1/connection.ts';
+import { serveFetch } from './http1/fetch-bridge.ts';
+import { createHttp1Server } from './http1/server.ts';
 import type { RunningServer } from './listener.ts';
 import { createNodeProxy } from './node-proxy.ts';
 
-function listen(server: Server, port: number, host: string): Promise<number> {
+/** Control requests are small (events are limited to 64 KiB by the app); anything larger is refused. */
+const CONTROL_BODY_LIMIT = 1024 * 1024;
+
+function listen(server: Server | NetServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
@@ -25,8 +31,8 @@ const closeServer = (server: Server) =>
     server.closeAllConnections();
   });
 
-/** Whether a request's Host is a container hostname (`uc-...`), read from rawHeaders without building `headers`. */
-function isContainerRequest(req: IncomingMessage): boolean {
+/** Whether a request's Host is a container hostname (`uc-...`). */
+function isContainerRequest(req: Http1Request): boolean {
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
@@ -41,21 +47,6 @@ function isContainerRequest(req: IncomingMessage): boolean {
     }
   }
   return false;
-}
-
-/** Answers malformed requests (ambiguous framing, oversized or slow headers) and closes. */
-function onClientError(err: Error & { code?: string }, socket: Duplex): void {
-  if (!socket.writable) return void socket.destroy();
-  const status =
-    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? '408 Request Timeout'
-      : err.code === 'HPE_HEADER_OVERFLOW'
-        ? '431 Request Header Fields Too Large'
-        : '400 Bad Request';
-  const body = JSON.stringify({ error: { code: 'GW_ERR_BAD_REQUEST', message: status.slice(4) } });
-  socket.end(
-    `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-  );
 }
 
 export async function startNode(gateway: Gateway): Promise<RunningServer> {
@@ -73,29 +64,28 @@ export async function startNode(gateway: Gateway): Promise<RunningServer> {
     headersTimeoutMs: config.UPSTREAM_HEADERS_TIMEOUT,
     bodyTimeoutMs: config.UPSTREAM_BODY_TIMEOUT,
   });
-  const controlListener = getRequestListener((request, env) =>
-    control.fetch(request, {
-      remoteAddress: plainAddress(env.incoming.socket.remoteAddress),
-      listener: 'public',
-    }),
+  const controlHandler = serveFetch(
+    (request, remoteAddress) =>
+      control.fetch(request, { remoteAddress: plainAddress(remoteAddress), listener: 'public' }),
+    CONTROL_BODY_LIMIT,
   );
-  const publicServer = createServer(
+  const publicFront = createHttp1Server(
     {
       // No body timeout (uploads, SSE, long polls); slow headers are cut (slow-loris).
-      requestTimeout: 0,
-      headersTimeout: config.CLIENT_HEADERS_TIMEOUT,
-      connectionsCheckingInterval: Math.min(1000, config.CLIENT_HEADERS_TIMEOUT),
-      keepAliveTimeout: 65_000,
+      headersTimeoutMs: config.CLIENT_HEADERS_TIMEOUT,
+      keepAliveTimeoutMs: 65_000,
     },
-    (req, res) => (isContainerRequest(req) ? nodeProxy.handleRequest(req, res) : controlListener(req, res)),
+    {
+      request: (req, res) =>
+        isContainerRequest(req) ? nodeProxy.handleRequest(req, res) : void controlHandler(req, res),
+      upgrade: (req, socket: Socket, head) => {
+        if (isContainerRequest(req)) return nodeProxy.handleUpgrade(req, socket, head);
+        socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      },
+    },
   );
-  publicServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (isContainerRequest(req)) return nodeProxy.handleUpgrade(req, socket, head);
-    socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-  });
-  publicServer.on('clientError', onClientError);
   const adminServer = createServer(getRequestListener((request) => admin.fetch(request)));
-  const publicPort = await listen(publicServer, config.PORT, config.HOST);
+  const publicPort = await listen(publicFront.server, config.PORT, config.HOST);
   const adminPort = await listen(adminServer, config.ADMIN_PORT, '127.0.0.1');
   // The VPN-side listener: control endpoints only, for containers, on the gateway's VPN address.
   const vpnServer = gateway.vpn
@@ -115,7 +105,7 @@ export async function startNode(gateway: Gateway): Promise<RunningServer> {
     adminPort,
     close: async () => {
       await Promise.all([
-        closeServer(publicServer),
+        publicFront.close(),
         closeServer(adminServer),
         ...(vpnServer ? [closeServer(vpnServer)] : []),
       ]);
