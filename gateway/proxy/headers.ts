@@ -4,6 +4,8 @@
  * `Connection` are dropped; `X-Forwarded-*` and `X-Real-IP` are set; `Host` is kept.
  */
 
+import { nameBytes, nameIs } from './header-bytes.ts';
+
 /** Hop-by-hop headers (RFC 9110 7.6.1) and legacy ones that must never cross the proxy. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
@@ -153,6 +155,44 @@ export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedR
     ctx.clientAddress,
   );
   return { headers, host, ambiguous, hasBody, secFetchMode, accept, cookie };
+}
+
+/** HOP_BY_HOP as bytes, grouped by length: a name is compared only with those of its length. */
+const HOP_BY_HOP_BY_LENGTH: Buffer[][] = [];
+for (const name of HOP_BY_HOP) (HOP_BY_HOP_BY_LENGTH[name.length] ??= []).push(nameBytes(name));
+const CONNECTION = nameBytes('connection');
+const SET_COOKIE = nameBytes('set-cookie');
+
+/** A Set-Cookie value for one of the gateway's own cookies (`dg_...`), which a container may not set. */
+function isGatewayCookie(value: Buffer): boolean {
+  let i = 0;
+  while (value[i] === 0x20 || value[i] === 0x09) i++;
+  return value[i] === 0x64 && value[i + 1] === 0x67 && value[i + 2] === 0x5f;
+}
+
+/**
+ * `filterResponseHeaders` for the Node relay: the kept raw buffers themselves, no strings made. Falls
+ * back to the string version in the rare case of a Connection header that names further headers.
+ */
+export function filterRawResponseHeaders(raw: Buffer[]): (Buffer | string)[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as Buffer;
+    const value = raw[i + 1] as Buffer;
+    const candidates = HOP_BY_HOP_BY_LENGTH[name.length];
+    if (candidates !== undefined) {
+      if (nameIs(name, CONNECTION)) {
+        if (connectionTokens(value.toString('latin1')) !== undefined) return filterResponseHeaders(raw);
+        continue;
+      }
+      let hop = false;
+      for (const candidate of candidates) if (nameIs(name, candidate)) hop = true;
+      if (hop) continue;
+    }
+    if (nameIs(name, SET_COOKIE) && isGatewayCookie(value)) continue;
+    out.push(name, value);
+  }
+  return out;
 }
 
 /** An upstream response's raw headers minus hop-by-hop ones, as strings for `writeHead`. */

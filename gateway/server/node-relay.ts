@@ -3,7 +3,7 @@
  * per request, methods on the prototype and module-level callbacks (no per-request closures), raw header
  * arrays, back-pressure through `resume` and the response's `drained`.
  */
-import { filterResponseHeaders } from '../proxy/headers.ts';
+import { filterRawResponseHeaders } from '../proxy/headers.ts';
 import type { ProxyMetrics } from '../proxy/metrics.ts';
 import type { Http1Response, ResponseObserver } from './http1/response.ts';
 
@@ -63,7 +63,7 @@ export class ResponseRelay implements ResponseObserver {
 
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (status < 200) return true; // 1xx interim answers are not relayed
-    this.res.writeHead(status, statusText, filterResponseHeaders(raw));
+    this.res.writeHead(status, statusText, filterRawResponseHeaders(raw));
     this.#resume = resume;
     return true;
   }

@@ -6,6 +6,10 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { nameBytes, nameIs } from '../../proxy/header-bytes.ts';
+
+/** A header name or value: a string, or raw bytes passed through from an upstream. */
+export type HeaderItem = string | Buffer;
 
 /** What a response reports to the code that produces it (the relay from an upstream). */
 export interface ResponseObserver {
@@ -24,6 +28,24 @@ export interface ResponseOwner {
   responseDone(response: Http1Response): void;
 }
 
+/** Body bytes up to this size are copied next to their framing and written in one piece. */
+const COPY_LIMIT = 16 * 1024;
+
+const CONTENT_LENGTH = nameBytes('content-length');
+const DATE = nameBytes('date');
+
+const isNamed = (item: HeaderItem, lower: Buffer): boolean =>
+  typeof item === 'string'
+    ? item.length === lower.length && item.toLowerCase() === lower.toString('latin1')
+    : nameIs(item, lower);
+
+/** Copies a header item into `out` at `pos`; returns the position after it. */
+const put = (out: Buffer, pos: number, item: HeaderItem): number => {
+  if (typeof item === 'string') return pos + out.write(item, pos, 'latin1');
+  out.set(item, pos);
+  return pos + item.length;
+};
+
 const NO_BODY_STATUS = (status: number) => status < 200 || status === 204 || status === 304;
 
 enum Framing {
@@ -37,7 +59,7 @@ enum Framing {
 export class Http1Response {
   statusCode = 0;
   observer: ResponseObserver | undefined;
-  #headers: readonly string[] = [];
+  #headers: readonly HeaderItem[] = [];
   #statusText = '';
   #framing = Framing.Pending;
   #finished = false;
@@ -67,7 +89,7 @@ export class Http1Response {
   }
 
   /** Sets the status and headers (flat `[name, value, ...]`, hop-by-hop already removed). */
-  writeHead(status: number, statusText: string | undefined, headers: readonly string[]): void {
+  writeHead(status: number, statusText: string | undefined, headers: readonly HeaderItem[]): void {
     this.statusCode = status;
     this.#statusText = statusText || STATUS_CODES[status] || 'Unknown';
     this.#headers = headers;
@@ -75,25 +97,22 @@ export class Http1Response {
 
   /** Writes body bytes; false when the caller should wait for `drained()`. */
   write(chunk: Buffer): boolean {
-    const socket = this.owner.socket;
-    socket.cork();
-    if (this.#framing === Framing.Pending) this.#writeHead(-1);
-    this.#writeBody(chunk);
-    socket.uncork();
-    return !socket.writableNeedDrain;
+    if (this.#framing === Framing.Pending) this.#writeFirst(-1, chunk, '');
+    else if (this.#framing === Framing.Chunked) this.#send(`${chunk.length.toString(16)}\r\n`, chunk, '\r\n');
+    else if (this.#framing !== Framing.None) this.#send('', chunk, '');
+    return !this.owner.socket.writableNeedDrain;
   }
 
   /** Ends the answer, with a last chunk if given. */
   end(chunk?: Buffer | string): void {
     if (this.#finished) return;
     this.#finished = true;
-    const socket = this.owner.socket;
     const body = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    socket.cork();
-    if (this.#framing === Framing.Pending) this.#writeHead(body ? body.length : 0);
-    if (body && body.length > 0) this.#writeBody(body);
-    if (this.#framing === Framing.Chunked) socket.write('0\r\n\r\n', 'latin1');
-    socket.uncork();
+    const size = body === undefined ? 0 : body.length;
+    if (this.#framing === Framing.Pending) this.#writeFirst(size, body, '');
+    else if (this.#framing === Framing.Chunked)
+      this.#send(size > 0 ? `${size.toString(16)}\r\n` : '', body, size > 0 ? '\r\n0\r\n\r\n' : '0\r\n\r\n');
+    else if (this.#framing !== Framing.None && size > 0) this.#send('', body, '');
     this.owner.responseDone(this);
   }
 
@@ -103,43 +122,100 @@ export class Http1Response {
     this.owner.socket.destroy();
   }
 
-  /** Writes the head; `length` is the whole body's size when known (at the end), else -1. */
-  #writeHead(length: number): void {
-    const headers = this.#headers;
-    let head = `HTTP/1.1 ${this.statusCode} ${this.#statusText}\r\n`;
-    let contentLength = false;
-    let date = false;
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i] as string;
-      if (name.length === 14 && name.toLowerCase() === 'content-length') contentLength = true;
-      else if (name.length === 4 && name.toLowerCase() === 'date') date = true;
-      head += `${name}: ${headers[i + 1]}\r\n`;
-    }
-    if (!date) head += `date: ${this.owner.date}\r\n`;
+  /** Chooses the framing; `length` is the whole body's size when known (at the end), else -1. */
+  #frame(length: number, contentLength: boolean): string {
     if (this.headRequest || NO_BODY_STATUS(this.statusCode)) this.#framing = Framing.None;
     else if (contentLength) this.#framing = Framing.Fixed;
-    else if (length >= 0) {
-      head += `content-length: ${length}\r\n`;
-      this.#framing = Framing.Fixed;
-    } else if (!this.http10) {
-      head += 'transfer-encoding: chunked\r\n';
-      this.#framing = Framing.Chunked;
-    } else {
+    else if (length >= 0) this.#framing = Framing.Fixed;
+    else if (!this.http10) this.#framing = Framing.Chunked;
+    else {
       this.#framing = Framing.Close;
       this.keepAlive = false;
     }
-    if (!this.keepAlive) head += 'connection: close\r\n';
-    else if (this.http10) head += 'connection: keep-alive\r\n';
-    this.owner.socket.write(`${head}\r\n`, 'latin1');
+    let extra = '';
+    if (this.#framing === Framing.Fixed && !contentLength) extra = `content-length: ${length}\r\n`;
+    else if (this.#framing === Framing.Chunked) extra = 'transfer-encoding: chunked\r\n';
+    if (!this.keepAlive) extra += 'connection: close\r\n';
+    else if (this.http10) extra += 'connection: keep-alive\r\n';
+    return extra;
   }
 
-  #writeBody(chunk: Buffer): void {
-    if (chunk.length === 0 || this.#framing === Framing.None) return;
+  /**
+   * Writes the head and the first body bytes (framed) in one buffer: raw header bytes from an upstream
+   * are copied, never turned into strings. Large data goes in its own write (no copy).
+   */
+  #writeFirst(length: number, data: Buffer | undefined, suffix: string): void {
+    const headers = this.#headers;
+    const statusLine = `HTTP/1.1 ${this.statusCode} ${this.#statusText}\r\n`;
+    let headSize = statusLine.length + 2;
+    let contentLength = false;
+    let date = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i] as HeaderItem;
+      if (name.length === 14) contentLength ||= isNamed(name, CONTENT_LENGTH);
+      else if (name.length === 4) date ||= isNamed(name, DATE);
+      headSize += name.length + (headers[i + 1] as HeaderItem).length + 4;
+    }
+    let extra = this.#frame(length, contentLength);
+    if (!date) extra += `date: ${this.owner.date}\r\n`;
+    headSize += extra.length;
+    const size = data === undefined || this.#framing === Framing.None ? 0 : data.length;
+    const framing = size > 0 && this.#framing === Framing.Chunked ? `${size.toString(16)}\r\n` : '';
+    const ending = framing === '' ? suffix : `\r\n${suffix}`;
+    const inline = size <= COPY_LIMIT;
+    const out = Buffer.allocUnsafe(headSize + (inline ? framing.length + size + ending.length : 0));
+    let pos = out.write(statusLine, 0, 'latin1');
+    for (let i = 0; i < headers.length; i += 2) {
+      pos = put(out, pos, headers[i] as HeaderItem);
+      out[pos++] = 0x3a; // ':'
+      out[pos++] = 0x20;
+      pos = put(out, pos, headers[i + 1] as HeaderItem);
+      out[pos++] = 0x0d;
+      out[pos++] = 0x0a;
+    }
+    pos += out.write(extra, pos, 'latin1');
+    out[pos++] = 0x0d;
+    out[pos++] = 0x0a;
+    if (!inline) {
+      this.owner.socket.cork();
+      this.owner.socket.write(out);
+      this.#send(framing, data as Buffer, ending);
+      this.owner.socket.uncork();
+      return;
+    }
+    if (size > 0) {
+      pos += out.write(framing, pos, 'latin1');
+      out.set(data as Buffer, pos);
+      pos += size;
+      out.write(ending, pos, 'latin1');
+    }
+    this.owner.socket.write(out);
+  }
+
+  /**
+   * Writes `framing` (latin1), `data` and `suffix`: as one buffer when the data is small (one syscall,
+   * no cork bookkeeping), else as separate writes under cork (no copy of large data).
+   */
+  #send(framing: string, data: Buffer | undefined, suffix: string): void {
     const socket = this.owner.socket;
-    if (this.#framing === Framing.Chunked) {
-      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      socket.write(chunk);
-      socket.write('\r\n', 'latin1');
-    } else socket.write(chunk);
+    const size = data === undefined ? 0 : data.length;
+    if (size > COPY_LIMIT) {
+      socket.cork();
+      if (framing.length > 0) socket.write(framing, 'latin1');
+      socket.write(data as Buffer);
+      if (suffix.length > 0) socket.write(suffix, 'latin1');
+      socket.uncork();
+      return;
+    }
+    if (framing.length === 0 && suffix.length === 0) {
+      if (size > 0) socket.write(data as Buffer);
+      return;
+    }
+    const out = Buffer.allocUnsafe(framing.length + size + suffix.length);
+    let pos = out.write(framing, 0, 'latin1');
+    if (data !== undefined) out.set(data, pos);
+    pos += size;
+    out.write(suffix, pos, 'latin1');
+    socket.write(out);
   }
 }
