@@ -3,6 +3,7 @@
  * per request, methods on the prototype and module-level callbacks (no per-request closures), raw header
  * arrays, back-pressure through `resume` and the response's `drained`.
  */
+import { nameBytes, nameIs } from '../proxy/header-bytes.ts';
 import { filterRawResponseHeaders } from '../proxy/headers.ts';
 import type { ProxyMetrics } from '../proxy/metrics.ts';
 import type { Http1Response, ResponseObserver } from './http1/response.ts';
@@ -14,16 +15,37 @@ function flushHeld(relay: ResponseRelay): void {
   relay.flush();
 }
 
+const CONTENT_LENGTH = nameBytes('content-length');
+
+/** An upstream answer's Content-Length, or -1 (none, or not plain digits). */
+function contentLength(raw: Buffer[]): number {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!nameIs(raw[i] as Buffer, CONTENT_LENGTH)) continue;
+    const value = raw[i + 1] as Buffer;
+    let n = 0;
+    for (let j = 0; j < value.length; j++) {
+      const d = (value[j] as number) - 0x30;
+      if (d < 0 || d > 9 || j > 15) return -1;
+      n = n * 10 + d;
+    }
+    return value.length > 0 ? n : -1;
+  }
+  return -1;
+}
+
 export class ResponseRelay implements ResponseObserver {
   #abort: ((err?: Error) => void) | undefined;
   #resume: (() => void) | undefined;
   #done = false;
   /**
-   * A chunk is held back until the parser has finished with the bytes at hand (the next tick): when the
-   * end arrives with it, a small answer leaves in one write (head, body and end); a lone streamed chunk
-   * (SSE) is written at once.
+   * The last chunk of an answer is held for its end, so a small answer leaves in one write (head, body
+   * and end). With a Content-Length the last chunk is known (the end follows it in the same parse);
+   * without one, a chunk is held until the parser has finished with the bytes at hand (the next tick),
+   * so a lone streamed chunk (SSE) is still written at once.
    */
   #held: Buffer | undefined;
+  /** Body bytes still to come when the answer has a Content-Length, else -1. */
+  #left = -1;
 
   constructor(
     private readonly res: Http1Response,
@@ -64,11 +86,18 @@ export class ResponseRelay implements ResponseObserver {
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (status < 200) return true; // 1xx interim answers are not relayed
     this.res.writeHead(status, statusText, filterRawResponseHeaders(raw));
+    this.#left = contentLength(raw);
     this.#resume = resume;
     return true;
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.#left >= 0) {
+      this.#left -= chunk.length;
+      if (this.#left <= 0) this.#held = chunk;
+      else this.res.write(chunk);
+      return !this.res.needsDrain;
+    }
     if (this.#held === undefined) process.nextTick(flushHeld, this);
     else this.res.write(this.#held);
     this.#held = chunk;
