@@ -6,6 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { ReadAhead } from './read-ahead.ts';
 import { type BodyDecoder, ChunkedBody, FixedLengthBody } from './request-body.ts';
 import { CHUNKED, requestFraming } from './request-framing.ts';
 import { HeadError, type HeadLimits, parseRequestHead } from './request-head.ts';
@@ -65,8 +66,8 @@ export class Http1Connection implements ResponseOwner {
   timer = Timer.Head;
   since: number;
   #phase = Phase.Head;
-  /** Bytes read and not yet consumed. */
-  #pending: Buffer | undefined;
+  /** Bytes read and not yet used: an incomplete head, or pipelined requests. */
+  readonly #ahead = new ReadAhead();
   #decoder: BodyDecoder | undefined;
   #body: Readable | undefined;
   #response: Http1Response | undefined;
@@ -91,7 +92,7 @@ export class Http1Connection implements ResponseOwner {
 
   /** The sweeper found `timer` expired: 408 for a slow head, a quiet close for an idle connection. */
   expire(): void {
-    if (this.timer === Timer.Head && this.#pending !== undefined && this.#pending.length > 0)
+    if (this.timer === Timer.Head && this.#ahead.size > 0)
       this.#reject(new HeadError(400, 'request head timed out'), 408);
     else this.socket.destroy();
   }
@@ -112,10 +113,10 @@ export class Http1Connection implements ResponseOwner {
       return;
     }
     this.#phase = Phase.Head;
-    this.timer = this.#pending === undefined ? Timer.Idle : Timer.Head;
+    this.timer = this.#ahead.size === 0 ? Timer.Idle : Timer.Head;
     this.since = this.context.tick;
     if (this.socket.isPaused()) this.socket.resume();
-    this.#parse();
+    this.#parse(undefined);
   }
 
   #onData(chunk: Buffer): void {
@@ -124,43 +125,58 @@ export class Http1Connection implements ResponseOwner {
         this.#feedBody(chunk, 0);
         return;
       case Phase.Head:
-        this.#pending = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
         if (this.timer === Timer.Idle) {
           this.timer = Timer.Head;
           this.since = this.context.tick;
         }
-        this.#parse();
+        // The usual case: nothing waiting, the whole head in this read.
+        if (this.#ahead.size === 0) this.#parse(chunk);
+        else if (this.#ahead.add(chunk) || this.#ahead.size > this.context.limits.maxHeadBytes)
+          this.#parse(undefined);
         return;
       case Phase.Waiting:
-        this.#pending = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
-        if (this.#pending.length > MAX_READ_AHEAD) this.socket.pause();
+        this.#ahead.add(chunk);
+        if (this.#ahead.size > MAX_READ_AHEAD) this.socket.pause();
         return;
       default:
         return;
     }
   }
 
-  /** Parses and dispatches the requests at hand, one at a time; re-entrant calls only loop. */
-  #parse(): void {
-    if (this.#parsing) return;
+  /**
+   * Parses `buf` (else what was read ahead) and dispatches requests while the connection is free; an
+   * answer given synchronously brings the loop back here instead of recursing.
+   */
+  #parse(buf: Buffer | undefined): void {
+    if (this.#parsing) {
+      if (buf !== undefined) this.#ahead.add(buf);
+      return;
+    }
     this.#parsing = true;
     try {
-      while (this.#phase === Phase.Head && this.#pending !== undefined && this.#next(this.#pending));
+      let next = buf ?? this.#ahead.take();
+      while (next !== undefined && this.#phase === Phase.Head && this.#next(next))
+        next = this.#phase === Phase.Head ? this.#ahead.take() : undefined;
     } finally {
       this.#parsing = false;
     }
   }
 
-  /** Reads one request from `buf`; false when the head is still incomplete (the bytes stay pending). */
+  /**
+   * Reads one request from `buf` (the read-ahead is empty); false when the head is still incomplete (the
+   * bytes go back to the read-ahead) or the connection is done with.
+   */
   #next(buf: Buffer): boolean {
     const head = parseRequestHead(buf, 0, this.context.limits);
-    if (head === undefined) return false;
+    if (head === undefined) {
+      this.#ahead.add(buf);
+      return false;
+    }
     if (head instanceof HeadError) return this.#reject(head, head.status);
     const framing = requestFraming(head);
     if (framing instanceof HeadError) return this.#reject(framing, framing.status);
     this.timer = Timer.None;
     const rest = head.end < buf.length ? buf.subarray(head.end) : undefined;
-    this.#pending = undefined;
     if (framing.upgrade !== undefined) {
       this.#handOver(head, framing.upgrade, rest);
       return false;
@@ -187,7 +203,7 @@ export class Http1Connection implements ResponseOwner {
     };
     if (rest !== undefined) {
       if (this.#phase === Phase.Body) this.#feedBody(rest, 0);
-      else this.#pending = rest;
+      else this.#ahead.add(rest);
     }
     this.context.handlers.request(request, response);
     return true;
@@ -211,7 +227,7 @@ export class Http1Connection implements ResponseOwner {
     this.#decoder = undefined;
     this.#body = undefined;
     this.#phase = Phase.Waiting;
-    if (end < buf.length) this.#pending = buf.subarray(end);
+    if (end < buf.length) this.#ahead.add(buf.subarray(end));
   }
 
   #handOver(
@@ -243,7 +259,7 @@ export class Http1Connection implements ResponseOwner {
   /** Answers a request that cannot be read (or read in time) and closes; false: nothing more to parse. */
   #reject(error: HeadError, status: number): false {
     this.#phase = Phase.Gone;
-    this.#pending = undefined;
+    this.#ahead.take();
     this.timer = Timer.None;
     if (!this.socket.writable) {
       this.socket.destroy();

@@ -113,6 +113,15 @@ describe('HTTP/1.1 front end: connections', () => {
     expect(old.data.endsWith('\r\n\r\none,two,three')).toBe(true);
   });
 
+  it('answers requests whose bytes arrive a few at a time, pipelined ones included', async () => {
+    seen.length = 0;
+    // Three bytes a write: CRLFs and blank lines fall across reads (well inside the 300 ms head timeout).
+    const parts = (get('/one') + get('/two')).match(/[^]{1,3}/g) as string[];
+    const { data } = await rawExchange(port, parts, { gapMs: 1, waitMs: 600 });
+    expect(statuses(data)).toEqual([200, 200]);
+    expect(seen.map((s) => s.url)).toEqual(['/one', '/two']);
+  });
+
   it('sends no body for HEAD', async () => {
     const { data } = await rawExchange(port, `HEAD / HTTP/1.1\r\nHost: t\r\n\r\n${get('/next')}`, {
       waitMs: 300,
