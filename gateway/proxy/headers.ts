@@ -159,7 +159,11 @@ export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedR
 
 /** HOP_BY_HOP as bytes, grouped by length: a name is compared only with those of its length. */
 const HOP_BY_HOP_BY_LENGTH: Buffer[][] = [];
-for (const name of HOP_BY_HOP) (HOP_BY_HOP_BY_LENGTH[name.length] ??= []).push(nameBytes(name));
+for (const name of HOP_BY_HOP) {
+  const group = HOP_BY_HOP_BY_LENGTH[name.length] ?? [];
+  group.push(nameBytes(name));
+  HOP_BY_HOP_BY_LENGTH[name.length] = group;
+}
 const CONNECTION = nameBytes('connection');
 const SET_COOKIE = nameBytes('set-cookie');
 
