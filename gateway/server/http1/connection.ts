@@ -72,6 +72,8 @@ export class Http1Connection implements ResponseOwner {
   #body: Readable | undefined;
   #response: Http1Response | undefined;
   #parsing = false;
+  /** The client finished sending (half-close): answer what was read, then close. */
+  #clientEnded = false;
   readonly #remoteAddress: string;
 
   constructor(
@@ -83,6 +85,7 @@ export class Http1Connection implements ResponseOwner {
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#response?.observer?.drained());
     socket.on('error', () => socket.destroy());
+    socket.on('end', () => this.#onEnd());
     socket.on('close', () => this.#onClose());
   }
 
@@ -160,6 +163,7 @@ export class Http1Connection implements ResponseOwner {
     } finally {
       this.#parsing = false;
     }
+    if (this.#clientEnded && this.#phase === Phase.Head) this.#finish();
   }
 
   /**
@@ -240,6 +244,7 @@ export class Http1Connection implements ResponseOwner {
     this.socket.removeAllListeners('drain');
     this.socket.removeAllListeners('error');
     this.socket.removeAllListeners('close');
+    this.socket.removeAllListeners('end');
     this.context.forget(this);
     this.context.handlers.upgrade(
       {
@@ -282,6 +287,24 @@ export class Http1Connection implements ResponseOwner {
       'latin1',
     );
     return false;
+  }
+
+  /**
+   * The client half-closed (the server allows half-open sockets, as node:http does): requests already
+   * read are still answered, then the connection is closed. A body cut short cannot be answered.
+   */
+  #onEnd(): void {
+    this.#clientEnded = true;
+    if (this.#phase === Phase.Body) this.socket.destroy();
+    else if (this.#phase === Phase.Head && this.#response === undefined) this.#finish();
+  }
+
+  /** Nothing more can come: close our side once written. */
+  #finish(): void {
+    this.#phase = Phase.Gone;
+    this.timer = Timer.None;
+    this.#ahead.take();
+    this.socket.end();
   }
 
   #onClose(): void {

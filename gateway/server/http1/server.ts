@@ -42,7 +42,8 @@ export function createHttp1Server(options: Http1ServerOptions, handlers: Http1Ha
   }, interval);
   sweeper.unref();
 
-  const server = createServer({ noDelay: true }, (socket: Socket) => {
+  // Half-open allowed: a client that shuts down its sending side after a request still gets the answer.
+  const server = createServer({ noDelay: true, allowHalfOpen: true }, (socket: Socket) => {
     connections.add(new Http1Connection(socket, context));
   });
   return {

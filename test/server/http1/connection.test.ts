@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Http1Request } from '../../../gateway/server/http1/connection.ts';
 import type { Http1Response } from '../../../gateway/server/http1/response.ts';
@@ -120,6 +120,17 @@ describe('HTTP/1.1 front end: connections', () => {
     const { data } = await rawExchange(port, parts, { gapMs: 1, waitMs: 600 });
     expect(statuses(data)).toEqual([200, 200]);
     expect(seen.map((s) => s.url)).toEqual(['/one', '/two']);
+  });
+
+  it('answers every request read before the client half-closed, then closes', async () => {
+    const data = await new Promise<string>((resolve) => {
+      let text = '';
+      const socket = connect(port, '127.0.0.1', () => socket.end(get('/slow') + get('/last')));
+      socket.on('data', (d) => (text += d.toString('latin1')));
+      socket.on('close', () => resolve(text));
+    });
+    expect(statuses(data)).toEqual([200, 200]);
+    expect(data).toContain('GET /last ');
   });
 
   it('sends no body for HEAD', async () => {
