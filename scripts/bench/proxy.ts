@@ -101,6 +101,7 @@ async function main(): Promise<void> {
     servicesPerContainer: options.servicesPerContainer,
     env: options.gatewayEnv,
     gatewayctl: options.gatewayctl,
+    baseline: options.baseline,
   });
   const proxies = selectProxies(all, options.only);
   if (!options.only && !gatewayPresent())

@@ -19,7 +19,17 @@ export function allProxies(routeCounts: readonly number[], gateway: GatewayBench
   const gateways = GATEWAY_RUNTIMES.flatMap((runtime) =>
     routeCounts.map((routes) => gatewayUnderTest(runtime, gateway, fixture, routes, routeCounts.length > 1)),
   );
-  return [direct, nginxProxy, chp, fastifyProxy, ...gateways];
+  // A baseline checkout runs on Node only, next to this one (`--only gateway-node` selects both).
+  const node = GATEWAY_RUNTIMES[0] as (typeof GATEWAY_RUNTIMES)[number];
+  const baselines = gateway.baseline
+    ? routeCounts.map((routes) =>
+        gatewayUnderTest(node, gateway, fixture, routes, routeCounts.length > 1, {
+          dir: gateway.baseline as string,
+          name: 'baseline',
+        }),
+      )
+    : [];
+  return [direct, nginxProxy, chp, fastifyProxy, ...gateways, ...baselines];
 }
 
 /** Whether gateway/main.ts exists yet (the default selection leaves the gateway out until it does). */

@@ -52,6 +52,8 @@ export const GATEWAY_RUNTIMES: readonly GatewayRuntime[] = [
 
 export interface GatewayBenchOptions {
   servicesPerContainer: number;
+  /** Another checkout (`--baseline DIR`, dependencies installed) whose gateway runs on Node beside this one. */
+  baseline?: string;
   /** Additional environment for the gateway (`--gateway-env KEY=VALUE`). */
   env: Record<string, string>;
   /** `gatewayctl` command line (`--gatewayctl`); default: package.json's bin, run with node. */
@@ -85,14 +87,18 @@ export function gatewayUnderTest(
   extraRoutes: number,
   /** Whether several route-table sizes run side by side (the size then becomes part of the name). */
   sizeInName: boolean,
+  /** The checkout to run `gateway/main.ts` from: this one, or a baseline to compare with. */
+  root: { dir: string; name: string } = { dir: REPO_ROOT, name: '' },
 ): ProxyUnderTest {
   const { identity, tokens } = fixture;
   const extras = extraContainers(extraRoutes, options.servicesPerContainer);
   const routesNote = extraRoutes > 0 ? ` + ${extraRoutes.toLocaleString('en-US')} routes` : '';
+  const rootNote = root.name ? ` [${root.name}]` : '';
+  const suffix = [sizeInName ? String(extraRoutes) : '', root.name].filter(Boolean).join('-');
 
   return {
-    name: sizeInName ? `${runtime.name}@${extraRoutes}` : runtime.name,
-    label: `${runtime.label}${routesNote}`,
+    name: suffix ? `${runtime.name}@${suffix}` : runtime.name,
+    label: `${runtime.label}${routesNote}${rootNote}`,
     async start(context: StartContext): Promise<RunningProxy> {
       fixture.dataDir ??= mkdtempSync(join(context.workDir, 'gateway-data-'));
       const dataDir = fixture.dataDir;
@@ -111,7 +117,7 @@ export function gatewayUnderTest(
         command: runtime.command,
         args: runtime.args,
         env,
-        cwd: REPO_ROOT,
+        cwd: root.dir,
         logDir: context.workDir,
         name: runtime.name,
       });

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
@@ -45,6 +47,12 @@ export const BenchOptions = z.object({
       const [command, ...args] = v?.split(/\s+/).filter(Boolean) ?? [];
       return command ? { command, args } : undefined;
     }),
+  baseline: z
+    .string()
+    .optional()
+    .refine((dir) => dir === undefined || existsSync(join(dir, 'gateway', 'main.ts')), {
+      message: 'not a checkout of the gateway (no gateway/main.ts there)',
+    }),
   loadCpus: cpuList.default('0'),
   proxyCpus: cpuList.default('1'),
   keep: z.boolean().default(false),
@@ -63,6 +71,8 @@ export const USAGE = `usage: npx tsx scripts/bench/proxy.ts [options]
   --services-per-container N   services per extra container, each container has its own token (1000)
   --gateway-env KEY=VALUE  extra environment for the gateway (repeatable)
   --gatewayctl "CMD ARGS"  how to run gatewayctl (default: node <package.json bin>)
+  --baseline DIR           another checkout of the gateway (dependencies installed) run on Node beside
+                           this one as gateway-node@baseline, interleaved: before/after comparisons
   --load-cpus LIST         CPUs for wrk and the origin (0)
   --proxy-cpus LIST        CPUs for the proxy under test (1)
   --json FILE              also write samples and medians as JSON
@@ -84,6 +94,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'services-per-container': { type: 'string' },
       'gateway-env': { type: 'string', multiple: true },
       gatewayctl: { type: 'string' },
+      baseline: { type: 'string' },
       'load-cpus': { type: 'string' },
       'proxy-cpus': { type: 'string' },
       keep: { type: 'boolean' },

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { allProxies, selectProxies } from '../../scripts/bench/lib/catalog.ts';
+import { REPO_ROOT } from '../../scripts/bench/lib/gateway.ts';
+import { parseOptions } from '../../scripts/bench/lib/options.ts';
+
+const gatewayOptions = (baseline?: string) => ({ servicesPerContainer: 1000, env: {}, baseline });
+
+describe('proxy bench options', () => {
+  it('refuses a --baseline that is not a checkout of the gateway', () => {
+    expect(() => parseOptions(['--baseline', '/nonexistent'])).toThrow(/--baseline: not a checkout/);
+    expect(parseOptions(['--baseline', REPO_ROOT]).baseline).toBe(REPO_ROOT);
+  });
+
+  it('runs a baseline checkout on Node beside this one, selected with gateway-node', () => {
+    const names = (routes: number[]) =>
+      selectProxies(allProxies(routes, gatewayOptions(REPO_ROOT)), ['gateway-node']).map((p) => p.name);
+    expect(names([0])).toEqual(['gateway-node', 'gateway-node@baseline']);
+    expect(names([10, 100000])).toEqual([
+      'gateway-node@10',
+      'gateway-node@100000',
+      'gateway-node@10-baseline',
+      'gateway-node@100000-baseline',
+    ]);
+    const labels = allProxies([0], gatewayOptions(REPO_ROOT)).map((p) => p.label);
+    expect(labels).toContain('gateway (Node) [baseline]');
+  });
+
+  it('adds no baseline unless asked', () => {
+    const names = allProxies([0], gatewayOptions()).map((p) => p.name);
+    expect(names.filter((n) => n.includes('baseline'))).toEqual([]);
+  });
+});
