@@ -80,6 +80,7 @@ export async function startNode(gateway: Gateway): Promise<RunningServer> {
         isContainerRequest(req) ? nodeProxy.handleRequest(req, res) : void controlHandler(req, res),
       upgrade: (req, socket: Socket, head) => {
         if (isContainerRequest(req)) return nodeProxy.handleUpgrade(req, socket, head);
+        socket.on('error', () => socket.destroy());
         socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       },
     },

@@ -65,17 +65,28 @@ async function writeResponse(res: Http1Response, response: Response): Promise<vo
   res.writeHead(response.status, response.statusText, headers);
   if (response.body === null) return res.end();
   const reader = response.body.getReader();
+  let gone = false;
+  let drained: (() => void) | undefined;
+  res.observer = {
+    drained: () => drained?.(),
+    clientClosed: () => {
+      gone = true;
+      drained?.();
+      void reader.cancel().catch(() => {});
+    },
+  };
   // One chunk is held back: a body that is complete in one chunk (JSON, pages) goes out with a length.
   let held: Buffer | undefined;
   for (;;) {
     const { done, value } = await reader.read();
+    if (gone) return;
     if (done) return res.end(held);
-    if (res.finished) return void reader.cancel();
     const chunk = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     if (held !== undefined && !res.write(held))
       await new Promise<void>((resolve) => {
-        res.observer = { drained: resolve, clientClosed: resolve };
+        drained = resolve;
       });
+    if (gone) return;
     held = chunk;
   }
 }

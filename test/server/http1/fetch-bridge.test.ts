@@ -1,8 +1,11 @@
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveFetch } from '../../../gateway/server/http1/fetch-bridge.ts';
 import { createHttp1Server, type Http1Server } from '../../../gateway/server/http1/server.ts';
 import { rawExchange } from '../../support/raw-http.ts';
+
+/** Set when the endless body of `/endless` is cancelled. */
+let endlessCancelled = false;
 
 /** A fetch handler that shows what it received and answers by path. */
 async function app(request: Request, remoteAddress: string): Promise<Response> {
@@ -19,6 +22,18 @@ async function app(request: Request, remoteAddress: string): Promise<Response> {
         c.enqueue(new TextEncoder().encode('one,'));
         c.enqueue(new TextEncoder().encode('two'));
         c.close();
+      },
+    });
+    return new Response(body);
+  }
+  if (url.pathname === '/endless') {
+    const body = new ReadableStream({
+      async pull(c) {
+        await new Promise((r) => setTimeout(r, 5));
+        c.enqueue(new Uint8Array(1024));
+      },
+      cancel() {
+        endlessCancelled = true;
       },
     });
     return new Response(body);
@@ -76,6 +91,15 @@ describe('HTTP/1.1 front end: fetch bridge', () => {
     const stream = await rawExchange(port, 'GET /stream HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
     expect(stream.data).toContain('transfer-encoding: chunked\r\n');
     expect(bodyOf(stream.data)).toBe('4\r\none,\r\n3\r\ntwo\r\n0\r\n\r\n');
+  });
+
+  it('stops reading an endless body when the client goes away', async () => {
+    endlessCancelled = false;
+    const socket = connect(port, '127.0.0.1', () => socket.write('GET /endless HTTP/1.1\r\nHost: t\r\n\r\n'));
+    await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    socket.destroy();
+    for (let i = 0; i < 100 && !endlessCancelled; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(endlessCancelled).toBe(true);
   });
 
   it('answers a failing handler with a 500 that does not echo its error', async () => {
