@@ -39,13 +39,14 @@ function json(res: Http1Response, status: 400 | 413 | 500, message: string): voi
 
 /** The Web Request for a front-end request, or undefined when its Host makes no URL. */
 function webRequest(req: Http1Request, body: Buffer | undefined): Request | undefined {
-  const headers = new Headers();
+  // Pairs, not a Headers object: the Request fills its own headers once (a Headers would be copied).
+  const headers: [string, string][] = [];
   let host = '';
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] as string;
     const value = req.rawHeaders[i + 1] as string;
     if (name.length === 4 && name.toLowerCase() === 'host') host = value;
-    headers.append(name, value);
+    headers.push([name, value]);
   }
   const hasBody = body !== undefined && req.method !== 'GET' && req.method !== 'HEAD';
   try {
