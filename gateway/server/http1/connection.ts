@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { ReadAhead } from './read-ahead.ts';
+import { refusal } from './refusal.ts';
 import { type BodyDecoder, ChunkedBody, FixedLengthBody } from './request-body.ts';
 import { CHUNKED, requestFraming } from './request-framing.ts';
 import { HeadError, type HeadLimits, parseRequestHead } from './request-head.ts';
@@ -108,6 +109,7 @@ export class Http1Connection implements ResponseOwner {
   responseDone(response: Http1Response): void {
     if (response !== this.#response) return;
     this.#response = undefined;
+    if (this.#phase === Phase.Gone) return; // refused or closed meanwhile: nothing more on this connection
     if (!response.keepAlive || this.#phase === Phase.Body) {
       // An answer before the whole request body was read: the rest cannot be skipped safely.
       this.#phase = Phase.Gone;
@@ -262,30 +264,12 @@ export class Http1Connection implements ResponseOwner {
   }
 
   /** Answers a request that cannot be read (or read in time) and closes; false: nothing more to parse. */
-  #reject(error: HeadError, status: number): false {
+  #reject(error: HeadError, status: 400 | 408 | 431 | 505): false {
     this.#phase = Phase.Gone;
     this.#ahead.take();
     this.timer = Timer.None;
-    if (!this.socket.writable) {
-      this.socket.destroy();
-      return false;
-    }
-    const text =
-      status === 408
-        ? 'Request Timeout'
-        : status === 431
-          ? 'Request Header Fields Too Large'
-          : status === 505
-            ? 'HTTP Version Not Supported'
-            : 'Bad Request';
-    const body = JSON.stringify({
-      error: { code: 'GW_ERR_BAD_REQUEST', message: `${text}: ${error.reason}` },
-    });
-    this.socket.end(
-      `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n` +
-        `date: ${this.context.date}\r\nconnection: close\r\n\r\n${body}`,
-      'latin1',
-    );
+    if (this.socket.writable) this.socket.end(refusal(status, error.reason, this.context.date), 'latin1');
+    else this.socket.destroy();
     return false;
   }
 
