@@ -33,20 +33,13 @@ const closeServer = (server: Server) =>
 
 /** Whether a request's Host is a container hostname (`uc-...`). */
 function isContainerRequest(req: Http1Request): boolean {
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length === 4 && name.toLowerCase() === 'host') {
-      const value = raw[i + 1] as string;
-      return (
-        value.length > 3 &&
-        (value.charCodeAt(0) | 0x20) === 0x75 &&
-        (value.charCodeAt(1) | 0x20) === 0x63 &&
-        value.charCodeAt(2) === 0x2d
-      );
-    }
-  }
-  return false;
+  const host = req.host;
+  return (
+    host.length > 3 &&
+    (host.charCodeAt(0) | 0x20) === 0x75 &&
+    (host.charCodeAt(1) | 0x20) === 0x63 &&
+    host.charCodeAt(2) === 0x2d
+  );
 }
 
 export async function startNode(gateway: Gateway): Promise<RunningServer> {

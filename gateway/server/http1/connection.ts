@@ -19,6 +19,8 @@ export interface Http1Request {
   /** The request target (origin-form). */
   readonly url: string;
   readonly rawHeaders: string[];
+  /** The Host header, read once by the framing pass ('' when an HTTP/1.0 request has none). */
+  readonly host: string;
   /** 1 for HTTP/1.1, 0 for HTTP/1.0. */
   readonly minor: 0 | 1;
   readonly remoteAddress: string;
@@ -184,7 +186,7 @@ export class Http1Connection implements ResponseOwner {
     this.timer = Timer.None;
     const rest = head.end < buf.length ? buf.subarray(head.end) : undefined;
     if (framing.upgrade !== undefined) {
-      this.#handOver(head, framing.upgrade, rest);
+      this.#handOver(head, framing.host, framing.upgrade, rest);
       return false;
     }
 
@@ -202,6 +204,7 @@ export class Http1Connection implements ResponseOwner {
       method: head.method,
       url: head.target,
       rawHeaders: head.rawHeaders,
+      host: framing.host,
       minor: head.minor,
       remoteAddress: this.#remoteAddress,
       body,
@@ -238,6 +241,7 @@ export class Http1Connection implements ResponseOwner {
 
   #handOver(
     head: { method: string; target: string; rawHeaders: string[]; minor: 0 | 1 },
+    host: string,
     upgrade: string,
     rest: Buffer | undefined,
   ): void {
@@ -253,6 +257,7 @@ export class Http1Connection implements ResponseOwner {
         method: head.method,
         url: head.target,
         rawHeaders: head.rawHeaders,
+        host,
         minor: head.minor,
         remoteAddress: this.#remoteAddress,
         body: null,

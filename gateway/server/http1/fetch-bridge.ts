@@ -41,16 +41,11 @@ function json(res: Http1Response, status: 400 | 413 | 500, message: string): voi
 function webRequest(req: Http1Request, body: Buffer | undefined): Request | undefined {
   // Pairs, not a Headers object: the Request fills its own headers once (a Headers would be copied).
   const headers: [string, string][] = [];
-  let host = '';
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i] as string;
-    const value = req.rawHeaders[i + 1] as string;
-    if (name.length === 4 && name.toLowerCase() === 'host') host = value;
-    headers.push([name, value]);
-  }
+  for (let i = 0; i < req.rawHeaders.length; i += 2)
+    headers.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
   const hasBody = body !== undefined && req.method !== 'GET' && req.method !== 'HEAD';
   try {
-    return new Request(`http://${host || 'localhost'}${req.url}`, {
+    return new Request(`http://${req.host || 'localhost'}${req.url}`, {
       method: req.method,
       headers,
       body: hasBody ? (body as Uint8Array<ArrayBuffer>) : undefined,

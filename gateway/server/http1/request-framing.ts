@@ -8,6 +8,8 @@
 import { HeadError, type RequestHead } from './request-head.ts';
 
 export interface RequestFraming {
+  /** The Host header ('' when an HTTP/1.0 request has none). */
+  host: string;
   /** -1: chunked; 0: no body; otherwise the Content-Length. */
   bodyLength: number;
   keepAlive: boolean;
@@ -31,6 +33,7 @@ export function requestFraming(head: RequestHead): RequestFraming | HeadError {
   let transferEncoding: string | undefined;
   let encodings = 0;
   let hosts = 0;
+  let host = '';
   let connection = '';
   let upgrade: string | undefined;
   let expectContinue = false;
@@ -39,7 +42,10 @@ export function requestFraming(head: RequestHead): RequestFraming | HeadError {
     // Length first: most names are none of these, and the comparison is then skipped.
     switch (name.length) {
       case 4:
-        if (name.toLowerCase() === 'host') hosts++;
+        if (name.toLowerCase() === 'host') {
+          hosts++;
+          host = raw[i + 1] as string;
+        }
         break;
       case 6:
         if (name.toLowerCase() === 'expect')
@@ -82,6 +88,7 @@ export function requestFraming(head: RequestHead): RequestFraming | HeadError {
       ? head.minor === 1
       : !hasToken(connection, 'close') && (head.minor === 1 || hasToken(connection, 'keep-alive'));
   return {
+    host,
     bodyLength,
     keepAlive,
     upgrade:

@@ -97,7 +97,7 @@ export class Http1Response {
 
   /** Writes body bytes; false when the caller should wait for `drained()`. */
   write(chunk: Buffer): boolean {
-    if (this.#framing === Framing.Pending) this.#writeFirst(-1, chunk, '');
+    if (this.#framing === Framing.Pending) this.#writeFirst(-1, chunk);
     else if (this.#framing === Framing.Chunked) this.#send(`${chunk.length.toString(16)}\r\n`, chunk, '\r\n');
     else if (this.#framing !== Framing.None) this.#send('', chunk, '');
     return !this.owner.socket.writableNeedDrain;
@@ -109,7 +109,7 @@ export class Http1Response {
     this.#finished = true;
     const body = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const size = body === undefined ? 0 : body.length;
-    if (this.#framing === Framing.Pending) this.#writeFirst(size, body, '');
+    if (this.#framing === Framing.Pending) this.#writeFirst(size, body);
     else if (this.#framing === Framing.Chunked)
       this.#send(size > 0 ? `${size.toString(16)}\r\n` : '', body, size > 0 ? '\r\n0\r\n\r\n' : '0\r\n\r\n');
     else if (this.#framing !== Framing.None && size > 0) this.#send('', body, '');
@@ -144,7 +144,7 @@ export class Http1Response {
    * Writes the head and the first body bytes (framed) in one buffer: raw header bytes from an upstream
    * are copied, never turned into strings. Large data goes in its own write (no copy).
    */
-  #writeFirst(length: number, data: Buffer | undefined, suffix: string): void {
+  #writeFirst(length: number, data: Buffer | undefined): void {
     const headers = this.#headers;
     const statusLine = `HTTP/1.1 ${this.statusCode} ${this.#statusText}\r\n`;
     let headSize = statusLine.length + 2;
@@ -161,7 +161,7 @@ export class Http1Response {
     headSize += extra.length;
     const size = data === undefined || this.#framing === Framing.None ? 0 : data.length;
     const framing = size > 0 && this.#framing === Framing.Chunked ? `${size.toString(16)}\r\n` : '';
-    const ending = framing === '' ? suffix : `\r\n${suffix}`;
+    const ending = framing === '' ? '' : '\r\n';
     const inline = size <= COPY_LIMIT;
     const out = Buffer.allocUnsafe(headSize + (inline ? framing.length + size + ending.length : 0));
     let pos = out.write(statusLine, 0, 'latin1');
