@@ -97,6 +97,8 @@ export class Http1Response {
 
   /** Writes body bytes; false when the caller should wait for `drained()`. */
   write(chunk: Buffer): boolean {
+    // An empty chunk must not reach the chunked coding: "0\r\n\r\n" would end the body.
+    if (chunk.length === 0 && this.#framing !== Framing.Pending) return !this.owner.socket.writableNeedDrain;
     if (this.#framing === Framing.Pending) this.#writeFirst(-1, chunk);
     else if (this.#framing === Framing.Chunked) this.#send(`${chunk.length.toString(16)}\r\n`, chunk, '\r\n');
     else if (this.#framing !== Framing.None) this.#send('', chunk, '');

@@ -27,6 +27,7 @@ async function handle(req: Http1Request, res: Http1Response): Promise<void> {
   if (req.url === '/stream') {
     res.writeHead(200, undefined, ['content-type', 'text/plain']);
     res.write(Buffer.from('one,'));
+    res.write(Buffer.alloc(0)); // must not end the chunked body
     res.write(Buffer.from('two,'));
     return res.end(Buffer.from('three'));
   }
