@@ -214,6 +214,7 @@ export class Http1Connection implements ResponseOwner {
       if (this.#phase === Phase.Body) this.#feedBody(rest, 0);
       else this.#ahead.add(rest);
     }
+    if ((this.#phase as Phase) === Phase.Gone) return false; // the body in hand was malformed: refused
     this.context.handlers.request(request, response);
     return true;
   }
@@ -235,6 +236,8 @@ export class Http1Connection implements ResponseOwner {
     body.push(null);
     this.#decoder = undefined;
     this.#body = undefined;
+    // The answer may have ended (and closed the connection) while the body was being handed over.
+    if (this.#phase === Phase.Gone) return;
     this.#phase = Phase.Waiting;
     if (end < buf.length) this.#ahead.add(buf.subarray(end));
   }
