@@ -6,7 +6,9 @@ export const SESSION_COOKIE = 'dg_session';
 export const GATEWAY_COOKIE = 'dg_gw';
 /** Per sign-in flow, on the service host: `dg_flow_<flow id>=<state>.<path>`. */
 export const FLOW_COOKIE_PREFIX = 'dg_flow_';
-const OURS = 'dg_';
+/** Every gateway cookie starts with this: containers may neither see nor set one. */
+export const GATEWAY_COOKIE_PREFIX = 'dg_';
+const OURS = GATEWAY_COOKIE_PREFIX;
 
 /** The value of cookie `name` in a Cookie header, or undefined. */
 export function readCookie(header: string | undefined, name: string): string | undefined {

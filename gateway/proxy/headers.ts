@@ -4,6 +4,7 @@
  * `Connection` are dropped; `X-Forwarded-*` and `X-Real-IP` are set; `Host` is kept.
  */
 
+import { GATEWAY_COOKIE_PREFIX } from '../auth/cookies.ts';
 import { nameBytes, nameIs } from './header-bytes.ts';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) and legacy ones that must never cross the proxy. */
@@ -166,12 +167,13 @@ for (const name of HOP_BY_HOP) {
 }
 const CONNECTION = nameBytes('connection');
 const SET_COOKIE = nameBytes('set-cookie');
+const PREFIX_BYTES = Buffer.from(GATEWAY_COOKIE_PREFIX, 'latin1');
 
 /** A Set-Cookie value for one of the gateway's own cookies (`dg_...`), which a container may not set. */
 function isGatewayCookie(value: Buffer): boolean {
   let i = 0;
   while (value[i] === 0x20 || value[i] === 0x09) i++;
-  return value[i] === 0x64 && value[i + 1] === 0x67 && value[i + 2] === 0x5f;
+  return value.subarray(i, i + PREFIX_BYTES.length).equals(PREFIX_BYTES);
 }
 
 /**
@@ -212,7 +214,7 @@ export function filterResponseHeaders(raw: Buffer[] | string[], keepUpgrade = fa
     if (lower === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
     if (HOP_BY_HOP.has(lower) && !(keepUpgrade && (lower === 'upgrade' || lower === 'connection'))) continue;
     // A container may not set (or toss) the gateway's own cookies.
-    if (lower === 'set-cookie' && value.trimStart().startsWith('dg_')) continue;
+    if (lower === 'set-cookie' && value.trimStart().startsWith(GATEWAY_COOKIE_PREFIX)) continue;
     out.push(name, value);
   }
   out = dropNamed(out, connectionTokens(connection));

@@ -3,6 +3,7 @@
  * `Request` (its body read in full, bounded: control requests are small), the `Response` is streamed back
  * with back-pressure.
  */
+import { ErrorCode, GatewayError } from '../../../shared/errors.ts';
 import type { Http1Request } from './connection.ts';
 import type { Http1Response } from './response.ts';
 
@@ -25,16 +26,12 @@ async function readBody(body: NonNullable<Http1Request['body']>, limit: number):
   return Buffer.concat(chunks);
 }
 
-const CODES: Record<number, string> = {
-  400: 'GW_ERR_BAD_REQUEST',
-  413: 'GW_ERR_BODY_TOO_LARGE',
-  500: 'GW_ERR_INTERNAL',
-};
+const CODES = { 400: ErrorCode.BadRequest, 413: ErrorCode.BodyTooLarge, 500: ErrorCode.Internal };
 
 function json(res: Http1Response, status: 400 | 413 | 500, message: string): void {
   res.keepAlive = false;
   res.writeHead(status, undefined, ['content-type', 'application/json']);
-  res.end(JSON.stringify({ error: { code: CODES[status], message } }));
+  res.end(JSON.stringify(new GatewayError(CODES[status], message, status).toBody()));
 }
 
 /** The Web Request for a front-end request, or undefined when its Host makes no URL. */

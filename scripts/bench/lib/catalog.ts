@@ -20,15 +20,16 @@ export function allProxies(routeCounts: readonly number[], gateway: GatewayBench
     routeCounts.map((routes) => gatewayUnderTest(runtime, gateway, fixture, routes, routeCounts.length > 1)),
   );
   // A baseline checkout runs on Node only, next to this one (`--only gateway-node` selects both).
-  const node = GATEWAY_RUNTIMES[0] as (typeof GATEWAY_RUNTIMES)[number];
-  const baselines = gateway.baseline
-    ? routeCounts.map((routes) =>
-        gatewayUnderTest(node, gateway, fixture, routes, routeCounts.length > 1, {
-          dir: gateway.baseline as string,
-          name: 'baseline',
-        }),
-      )
-    : [];
+  const node = GATEWAY_RUNTIMES.find((runtime) => runtime.name === 'gateway-node');
+  const baselines =
+    gateway.baseline && node
+      ? routeCounts.map((routes) =>
+          gatewayUnderTest(node, gateway, fixture, routes, routeCounts.length > 1, {
+            dir: gateway.baseline as string,
+            name: 'baseline',
+          }),
+        )
+      : [];
   return [direct, nginxProxy, chp, fastifyProxy, ...gateways, ...baselines];
 }
 
