@@ -14,7 +14,7 @@ import { type ForwardContext, type ScannedRequest, scanRequestHeaders } from '..
 import { errorAnswer, type ProxyErrorAnswer, wantsHtml } from '../proxy/pages.ts';
 import type { UpstreamPools } from '../proxy/upstreams.ts';
 import type { ResolvedRoute } from '../store/store.ts';
-import type { Http1Request } from './http1/connection.ts';
+import type { Http1Request } from './http1/request.ts';
 import type { Http1Response } from './http1/response.ts';
 import { ResponseRelay } from './node-relay.ts';
 import { answerOnSocket, relayUpgrade } from './node-upgrade.ts';

@@ -7,7 +7,7 @@ import type { ProxyErrorAnswer } from '../proxy/pages.ts';
 import type { UpstreamPools } from '../proxy/upstreams.ts';
 import type { WebSocketRegistry } from '../proxy/websockets.ts';
 import type { ResolvedRoute } from '../store/store.ts';
-import type { Http1Request } from './http1/connection.ts';
+import type { Http1Request } from './http1/request.ts';
 
 const WS_GOING_AWAY = Buffer.from([0x88, 0x02, 0x03, 0xe9]); // close frame, code 1001
 

@@ -8,33 +8,11 @@ import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { ReadAhead } from './read-ahead.ts';
 import { refusal } from './refusal.ts';
+import type { Http1Handlers, Http1Request } from './request.ts';
 import { type BodyDecoder, ChunkedBody, FixedLengthBody } from './request-body.ts';
 import { CHUNKED, requestFraming } from './request-framing.ts';
 import { HeadError, type HeadLimits, parseRequestHead } from './request-head.ts';
 import { Http1Response, type ResponseOwner } from './response.ts';
-
-/** A request as the handlers see it. */
-export interface Http1Request {
-  readonly method: string;
-  /** The request target (origin-form). */
-  readonly url: string;
-  readonly rawHeaders: string[];
-  /** The Host header, read once by the framing pass ('' when an HTTP/1.0 request has none). */
-  readonly host: string;
-  /** 1 for HTTP/1.1, 0 for HTTP/1.0. */
-  readonly minor: 0 | 1;
-  readonly remoteAddress: string;
-  /** The body as a stream, or null when the request has none. */
-  readonly body: Readable | null;
-  /** The Upgrade header of an upgrade request. */
-  readonly upgrade: string | undefined;
-}
-
-export interface Http1Handlers {
-  request(req: Http1Request, res: Http1Response): void;
-  /** The socket is the handler's from now on; `head` holds bytes already read past the request head. */
-  upgrade(req: Http1Request, socket: Socket, head: Buffer): void;
-}
 
 /** What a connection needs from its server. */
 export interface ConnectionContext {

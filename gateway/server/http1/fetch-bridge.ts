@@ -4,7 +4,7 @@
  * with back-pressure.
  */
 import { ErrorCode, GatewayError } from '../../../shared/errors.ts';
-import type { Http1Request } from './connection.ts';
+import type { Http1Request } from './request.ts';
 import type { Http1Response } from './response.ts';
 
 export type FetchHandler = (request: Request, remoteAddress: string) => Response | Promise<Response>;

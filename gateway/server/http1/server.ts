@@ -4,7 +4,8 @@
  * the `Date` value, so no request starts a timer.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { type ConnectionContext, Http1Connection, type Http1Handlers, Timer } from './connection.ts';
+import { type ConnectionContext, Http1Connection, Timer } from './connection.ts';
+import type { Http1Handlers } from './request.ts';
 import type { HeadLimits } from './request-head.ts';
 
 export interface Http1ServerOptions extends Partial<HeadLimits> {

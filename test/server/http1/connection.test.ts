@@ -1,6 +1,6 @@
 import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Http1Request } from '../../../gateway/server/http1/connection.ts';
+import type { Http1Request } from '../../../gateway/server/http1/request.ts';
 import type { Http1Response } from '../../../gateway/server/http1/response.ts';
 import { createHttp1Server, type Http1Server } from '../../../gateway/server/http1/server.ts';
 import { rawExchange } from '../../support/raw-http.ts';
