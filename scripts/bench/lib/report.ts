@@ -16,6 +16,8 @@ export interface Row {
   cpuMicrosPerRequest: number | undefined;
   /** Median over repetitions of (req/s / nginx req/s in the same repetition). */
   xNginxPaired: number | undefined;
+  /** Median over repetitions of (p99 / nginx p99 in the same repetition): the figure for a p99 goal. */
+  p99XNginxPaired: number | undefined;
   peakRssMb: number | undefined;
   errors: number;
 }
@@ -37,17 +39,19 @@ export function summarise(
   bodyBytes: number,
 ): Row[] {
   const ofBody = samples.filter((s) => s.bodyBytes === bodyBytes);
-  const reference = new Map(
-    ofBody.filter((s) => s.proxy === REFERENCE).map((s) => [s.repetition, s.requestsPerSecond]),
-  );
+  const reference = new Map(ofBody.filter((s) => s.proxy === REFERENCE).map((s) => [s.repetition, s]));
+  /** Median over the repetitions that nginx also completed of own figure / nginx's figure. */
+  const pairedRatio = (own: readonly Sample[], figure: (s: Sample) => number) =>
+    median(
+      defined(
+        own.map((s) => {
+          const nginx = reference.get(s.repetition);
+          return nginx && figure(nginx) > 0 ? figure(s) / figure(nginx) : undefined;
+        }),
+      ),
+    );
   return proxies.map((proxy) => {
     const own = ofBody.filter((s) => s.proxy === proxy.name);
-    const paired = defined(
-      own.map((s) => {
-        const nginx = reference.get(s.repetition);
-        return nginx ? s.requestsPerSecond / nginx : undefined;
-      }),
-    );
     return {
       proxy: proxy.name,
       label: proxy.label,
@@ -58,7 +62,8 @@ export function summarise(
       p50Ms: median(own.map((s) => s.p50Ms)),
       p99Ms: median(own.map((s) => s.p99Ms)),
       cpuMicrosPerRequest: median(defined(own.map((s) => s.cpuMicrosPerRequest))),
-      xNginxPaired: median(paired),
+      xNginxPaired: pairedRatio(own, (s) => s.requestsPerSecond),
+      p99XNginxPaired: pairedRatio(own, (s) => s.p99Ms),
       peakRssMb: median(defined(own.map((s) => s.peakRssMb))),
       errors: own.reduce((sum, s) => sum + s.errors, 0),
     };
@@ -76,8 +81,8 @@ const ms = (value: number | undefined) => (value === undefined ? DASH : value.to
 /** A markdown table in the layout of PERF-BASELINE.md, with notes for errors and failures. */
 export function markdownTable(rows: readonly Row[]): string {
   const lines = [
-    '| proxy | req/s | p50 / p99 ms | CPU µs/req | x nginx (paired) | peak RSS MB |',
-    '|---|---:|---|---:|---:|---:|',
+    '| proxy | req/s | p50 / p99 ms | CPU µs/req | x nginx (paired) | p99 x nginx (paired) | peak RSS MB |',
+    '|---|---:|---|---:|---:|---:|---:|',
   ];
   const notes: string[] = [];
   for (const row of rows) {
@@ -87,7 +92,8 @@ export function markdownTable(rows: readonly Row[]): string {
     const label = marks.length > 0 ? `${row.label} (${marks.join(', ')})` : row.label;
     lines.push(
       `| ${label} | ${fmt(row.requestsPerSecond, 0)} | ${ms(row.p50Ms)} / ${ms(row.p99Ms)} | ` +
-        `${fmt(row.cpuMicrosPerRequest, 1)} | ${fmt(row.xNginxPaired, 2)} | ${fmt(row.peakRssMb, 0)} |`,
+        `${fmt(row.cpuMicrosPerRequest, 1)} | ${fmt(row.xNginxPaired, 2)} | ${fmt(row.p99XNginxPaired, 2)} | ` +
+        `${fmt(row.peakRssMb, 0)} |`,
     );
     for (const failure of new Set(row.failures)) notes.push(`- ${row.proxy}: ${failure.split('\n')[0]}`);
   }
