@@ -16,8 +16,8 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { compileAgent } from '../../test/e2e/agent/agent-binary.ts';
 import { agentLog, agentStartedAt, startAgentContainer } from '../../test/e2e/agent/agent-container.ts';
-import { startGatewayInGw } from '../../test/e2e/agent/gateway-in-gw.ts';
 import { createTopology } from '../../test/e2e/support/netns.ts';
+import { startVpnGateway } from '../../test/e2e/support/vpn-gateway.ts';
 
 const DOMAIN = 'bench.test';
 const FQDN = `gw.${DOMAIN}`;
@@ -79,7 +79,7 @@ once();`;
 
 const agent = await compileAgent();
 const topology = await createTopology({ containers: reps, gatewayHostnames: [FQDN] });
-const gateway = await startGatewayInGw({ topology, domain: DOMAIN, fqdn: FQDN }).catch(async (error) => {
+const gateway = await startVpnGateway({ topology, domain: DOMAIN, fqdn: FQDN }).catch(async (error) => {
   await topology.destroy();
   agent.dispose();
   throw error;
@@ -87,6 +87,7 @@ const gateway = await startGatewayInGw({ topology, domain: DOMAIN, fqdn: FQDN })
 const samples: Sample[] = [];
 let idle: { rss: number; hwm: number } | undefined;
 try {
+  const caPem = await gateway.frontCertificate();
   progress(`agent binary: ${agent.sizeBytes} bytes; ${reps} repetition(s)`);
   for (const [i, ns] of topology.containers.entries()) {
     const containerId = `bench-${i + 1}`;
@@ -102,7 +103,7 @@ try {
       orgId: ORG,
       token: await gateway.token({ containerId, projectId: PROJECT, orgId: ORG }),
       gatewayFqdn: FQDN,
-      caPem: gateway.caPem,
+      caPem,
       entrypoint: 'exec "$DEMIURGE_AGENT" run --service web:8080:public',
     });
     const reached = Number((await poller.waitForOutput(/reachable (\d+)/, REACH_TIMEOUT_MS + 5_000))[1]);

@@ -14,8 +14,8 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { serviceHostname } from '../../shared/hostnames.ts';
 import { createTopology } from '../../test/e2e/support/netns.ts';
+import { startVpnGateway } from '../../test/e2e/support/vpn-gateway.ts';
 import { startLegacyContainer } from '../../test/e2e/vpn/legacy-container.ts';
-import { startVpnGateway } from '../../test/e2e/vpn/vpn-gateway.ts';
 
 const DOMAIN = 'bench.test';
 const FQDN = `gw.${DOMAIN}`;

@@ -7,10 +7,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchChromiumIn, type NamespacedBrowser, navigate } from '../support/chromium.ts';
 import type { ContainerProcess } from '../support/container.ts';
+import { curlIn } from '../support/curl-in.ts';
 import { createTopology, type Topology } from '../support/netns.ts';
+import { startVpnGateway, type VpnGateway } from '../support/vpn-gateway.ts';
 import { type CompiledAgent, compileAgent } from './agent-binary.ts';
 import { agentLog, agentStartedAt, type LogRecord, startAgentContainer } from './agent-container.ts';
-import { type GatewayInGw, startGatewayInGw } from './gateway-in-gw.ts';
 
 const DOMAIN = 'e2e.test';
 const FQDN = `gw.${DOMAIN}`;
@@ -40,15 +41,18 @@ const messages = (records: LogRecord[], message: string) => records.filter((r) =
 
 describe('the compiled agent against the gateway in network namespaces', () => {
   let topology: Topology;
-  let gateway: GatewayInGw;
+  let gateway: VpnGateway;
   let agent: CompiledAgent;
   let uc1: ContainerProcess;
   let uc2: ContainerProcess;
   let chromium: NamespacedBrowser | undefined;
 
-  /** 200 and the owner's name from /whoami through the terminator and the proxy, else undefined. */
+  /** GET https://<host><path> through the TLS front and the proxy, from gw (status 0: no answer). */
+  const proxyGet = (host: string, path: string) =>
+    curlIn(gateway.inGw, `https://${host}${path}`, { resolve: [`${host}:443:${topology.gwAddress}`] });
+  /** 200 and the owner's name from /whoami through the front and the proxy, else undefined. */
   const served = async (containerId: string) => {
-    const answer = await gateway.proxyGet(hostOf(containerId), '/whoami');
+    const answer = await proxyGet(hostOf(containerId), '/whoami');
     return answer.status === 200 && answer.body === containerId ? answer : undefined;
   };
   const failureContext = (container: ContainerProcess) =>
@@ -68,7 +72,7 @@ describe('the compiled agent against the gateway in network namespaces', () => {
     ]);
     expect(unmap.stdout).toBe('200');
     await eventually('the route gone', async () => {
-      const answer = await gateway.proxyGet(hostOf(AGENT_ID), '/whoami');
+      const answer = await proxyGet(hostOf(AGENT_ID), '/whoami');
       return answer.status === 404 ? answer : undefined;
     });
   };
@@ -80,14 +84,14 @@ describe('the compiled agent against the gateway in network namespaces', () => {
     ]);
     agent = built;
     topology = made;
-    gateway = await startGatewayInGw({ topology, domain: DOMAIN, fqdn: FQDN });
+    gateway = await startVpnGateway({ topology, domain: DOMAIN, fqdn: FQDN });
     const [uc1ns, uc2ns] = topology.containers.map((c) => c.ns);
     const base = {
       agent: agent.path,
       projectId: PROJECT,
       orgId: ORG,
       gatewayFqdn: FQDN,
-      caPem: gateway.caPem,
+      caPem: await gateway.frontCertificate(),
     };
     uc1 = startAgentContainer(topology, uc1ns ?? '', {
       ...base,

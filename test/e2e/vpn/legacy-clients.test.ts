@@ -11,12 +11,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { serviceHostname } from '../../../shared/hostnames.ts';
 import { launchChromiumIn, navigate } from '../support/chromium.ts';
 import type { ContainerProcess } from '../support/container.ts';
+import { curlIn, jsonIn } from '../support/curl-in.ts';
 import { createTopology, type Topology } from '../support/netns.ts';
 import type { TrackedProcess } from '../support/processes.ts';
-import { curlIn, jsonIn } from './curl-in.ts';
+import { startVpnGateway, type VpnGateway } from '../support/vpn-gateway.ts';
 import { SERVICE_PORT, startLegacyContainer, vpnAddressOf } from './legacy-container.ts';
 import { PROBE_DEVICE, probeConnect } from './openvpn-probe.ts';
-import { startVpnGateway, type VpnGateway } from './vpn-gateway.ts';
 import { waitUntil } from './wait.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));

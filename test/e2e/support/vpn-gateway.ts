@@ -11,10 +11,13 @@
  *     .redis(...args)                   redis-cli against the gateway's Redis, stdout trimmed
  *     .gatewayctl(...args)              the ops CLI in gw against the admin API, stdout
  *     .inGw                             a Runner executing commands in gw (for curlIn)
+ *     .openvpnPid()                     PID of the running gateway's OpenVPN child, or null
+ *     .frontCertificate()               the TLS front's (self-signed) certificate as PEM, read from a
+ *                                       handshake in gw: the CA an agent pins
  *     .output()                         the current gateway process's output (for failure messages)
  *     .close()                          gateway, front and Redis stopped, DATA_DIR removed
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +25,10 @@ import { mintContainerToken } from '../../../gateway/auth/container-token.ts';
 import { readDevKey } from '../../../gateway/auth/dev-key.ts';
 import type { ContainerIdentity } from '../../../shared/protocol.ts';
 import { requireCommand } from '../../support/prerequisites.ts';
-import { startTlsTerminatorIn } from '../support/front.ts';
-import type { Topology } from '../support/netns.ts';
-import { runCommand, type TrackedProcess } from '../support/processes.ts';
 import { curlIn, jsonIn, type Runner } from './curl-in.ts';
+import { startTlsTerminatorIn } from './front.ts';
+import type { Topology } from './netns.ts';
+import { runCommand, type TrackedProcess } from './processes.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const TSX = join(REPO, 'node_modules/.bin/tsx');
@@ -53,11 +56,53 @@ export interface VpnGateway {
   admin<T = unknown>(path: string, method?: string): Promise<T>;
   redis(...args: string[]): Promise<string>;
   gatewayctl(...args: string[]): Promise<string>;
+  openvpnPid(): number | null;
+  frontCertificate(): Promise<string>;
   output(): string;
   close(): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Children of `pid` (from /proc), empty when it has none or is gone. */
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function commandName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** The first `openvpn` below `root` (the gateway runs under `ip netns exec` and tsx: a few levels down). */
+function findOpenvpn(root: number): number | null {
+  const queue = [root];
+  for (let seen = 0; queue.length > 0 && seen < 64; seen++) {
+    const pid = queue.shift() as number;
+    if (pid !== root && commandName(pid) === 'openvpn') return pid;
+    queue.push(...childPids(pid));
+  }
+  return null;
+}
+
+/** The certificate the TLS front presents for `fqdn`, as PEM (read with a TLS handshake inside gw). */
+async function frontCertificate(topology: Topology, fqdn: string): Promise<string> {
+  const script = `const s = require('node:tls').connect({ host: '${topology.gwAddress}', port: 443,
+    servername: '${fqdn}', rejectUnauthorized: false }, () => {
+    process.stdout.write(s.getPeerX509Certificate().toString()); s.end(); });
+  s.on('error', (e) => { console.error(e.message); process.exit(1); });`;
+  const out = await topology.exec(topology.gw, process.execPath, ['-e', script]);
+  if (!out.stdout.includes('-----BEGIN CERTIFICATE-----'))
+    throw new Error(`no certificate from the TLS front: ${out.stdout}${out.stderr}`);
+  return out.stdout;
+}
 
 /** PIDs in `ns` whose command name is `name` (OpenVPN must not outlive its gateway). */
 async function pidsNamed(ns: string, name: string): Promise<number[]> {
@@ -175,6 +220,8 @@ export async function startVpnGateway(options: VpnGatewayOptions): Promise<VpnGa
       });
       return out.stdout;
     },
+    openvpnPid: () => (gateway ? findOpenvpn(gateway.pid) : null),
+    frontCertificate: () => frontCertificate(topology, options.fqdn),
     output: () => gateway?.output() ?? '',
     async close() {
       try {
@@ -186,15 +233,16 @@ export async function startVpnGateway(options: VpnGatewayOptions): Promise<VpnGa
     },
   };
 
-  await startTlsTerminatorIn(topology, gw, {
-    listen: `${topology.gwAddress}:443`,
-    upstream: `127.0.0.1:${PUBLIC_PORT}`,
-    names: [options.fqdn, `*.${options.domain}`],
-  });
   try {
+    await startTlsTerminatorIn(topology, gw, {
+      listen: `${topology.gwAddress}:443`,
+      upstream: `127.0.0.1:${PUBLIC_PORT}`,
+      names: [options.fqdn, `*.org-*.${options.domain}`, `*.${options.domain}`],
+    });
     await handle.start();
   } catch (error) {
-    await redisServer.kill();
+    // The start-up error is the one to report; closing only clears what did start.
+    await handle.close().catch(() => undefined);
     throw error;
   }
   return handle;
