@@ -1,8 +1,9 @@
 /**
  * The proxy's in-process route table: exact Host -> route, filled from the store on a miss and kept
- * fresh by the store's change feed (a `routes` message drops the named hostnames at once). A short TTL
- * and a full drop on a version gap or a reconnect guard against a missed message. A hit never touches
- * the store.
+ * fresh by the store's change feed (a `routes` message drops the named hostnames at once, and a load
+ * begun before it is no longer joined). A hostname that was cached with a route is read again at once,
+ * so the next request after a change is usually a hit. A short TTL and a full drop on a version gap or a
+ * reconnect guard against a missed message. A hit never touches the store.
  */
 import type { ResolvedRoute, Store, StoreChange } from '../store/store.ts';
 
@@ -77,17 +78,26 @@ export class RouteCache {
   /** Asks the store (one request per hostname at a time) and caches the answer. */
   load(hostname: string): Promise<ResolvedRoute | null> {
     this.stats.misses++;
-    const pending = this.#loading.get(hostname);
-    if (pending) return pending;
+    return this.#loading.get(hostname) ?? this.#fetch(hostname, undefined);
+  }
+
+  /**
+   * One store read whose answer is cached unless a change came in the meantime. `containerHint`, the
+   * container the hostname belonged to, lets the store read the route and its watchdog together.
+   */
+  #fetch(hostname: string, containerHint: string | undefined): Promise<ResolvedRoute | null> {
     const epoch = this.#epoch;
-    const promise = this.#store.resolve(hostname).then(
+    const settled = () => {
+      if (this.#loading.get(hostname) === promise) this.#loading.delete(hostname);
+    };
+    const promise = this.#store.resolve(hostname, containerHint).then(
       (route) => {
-        this.#loading.delete(hostname);
+        settled();
         if (epoch === this.#epoch) this.#put(hostname, route);
         return route;
       },
       (err: unknown) => {
-        this.#loading.delete(hostname);
+        settled();
         throw err;
       },
     );
@@ -134,6 +144,7 @@ export class RouteCache {
 
   #dropAll(): void {
     this.#epoch++;
+    this.#loading.clear();
     this.#entries.clear();
     this.#byContainer.clear();
     this.stats.resyncs++;
@@ -162,7 +173,14 @@ export class RouteCache {
       return;
     }
     this.#epoch++;
-    for (const host of change.hostnames) this.#drop(host);
+    for (const host of change.hostnames) {
+      const cached = this.#entries.get(host)?.route;
+      this.#drop(host);
+      // A load begun before the change may return the old route: later requests start a new one.
+      this.#loading.delete(host);
+      // A failed read is answered by the next request's own load.
+      if (cached) this.#fetch(host, cached.containerId).catch(() => {});
+    }
     for (const listener of this.#listeners) listener(change.hostnames);
   }
 }

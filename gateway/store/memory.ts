@@ -119,7 +119,8 @@ export class MemoryStore implements Store {
     return [...(this.#containers.get(containerId)?.services.values() ?? [])].map((s) => ({ ...s }));
   }
 
-  async resolve(hostname: string): Promise<ResolvedRoute | null> {
+  /** The container hint saves nothing in memory: it is ignored. */
+  async resolve(hostname: string, _containerHint?: string): Promise<ResolvedRoute | null> {
     const route = this.#route(hostname);
     if (!route) return null;
     return { ...route, lastWatchdog: this.#containers.get(route.containerId)?.lastWatchdog ?? null };

@@ -121,11 +121,19 @@ export class RedisStore implements Store {
       .sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
   }
 
-  async resolve(hostname: string): Promise<ResolvedRoute | null> {
-    const raw = await this.#redis.hget(K.hosts, hostname);
+  async resolve(hostname: string, containerHint?: string): Promise<ResolvedRoute | null> {
+    // The two keys live in different slots (no script can read both): with a hint, both reads go out
+    // together, one round trip when the route still belongs to the hinted container.
+    const [raw, hintedBeat] = await Promise.all([
+      this.#redis.hget(K.hosts, hostname),
+      containerHint === undefined ? null : this.#redis.hget(K.health(containerHint), 'beat'),
+    ]);
     if (raw === null) return null;
     const route = JSON.parse(raw) as StoredRoute;
-    const beat = await this.#redis.hget(K.health(route.containerId), 'beat');
+    const beat =
+      route.containerId === containerHint
+        ? hintedBeat
+        : await this.#redis.hget(K.health(route.containerId), 'beat');
     return {
       hostname,
       ...route,

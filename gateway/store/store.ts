@@ -99,7 +99,11 @@ export interface Store {
   getContainer(containerId: string): Promise<ContainerRecord | null>;
   listContainers(): Promise<ContainerRecord[]>;
   listServices(containerId: string): Promise<ServiceRecord[]>;
-  resolve(hostname: string): Promise<ResolvedRoute | null>;
+  /**
+   * The route of a hostname with its container's last watchdog. `containerHint` is a guess of the
+   * container (the one the hostname belonged to before a change): a store may then read both at once.
+   */
+  resolve(hostname: string, containerHint?: string): Promise<ResolvedRoute | null>;
   listRoutes(): Promise<Route[]>;
   routesVersion(): Promise<number>;
 

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { RouteCache } from '../../gateway/routes/route-cache.ts';
 import { MemoryStore } from '../../gateway/store/memory.ts';
 import type { StoreChange } from '../../gateway/store/store.ts';
-import { reg, stats, svc } from '../store/contract.ts';
+import { host, reg, stats, svc } from '../store/contract.ts';
 
 const T0 = 1_700_000_000_000;
-const host = (c: string) => reg(c).alias;
+/** Lets pending store reads and their callbacks finish. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A memory store whose feed the test can also drive by hand (gaps, resyncs). */
 function setup(ttlMs = 60_000, negativeTtlMs = 60_000) {
@@ -18,10 +19,12 @@ function setup(ttlMs = 60_000, negativeTtlMs = 60_000) {
     return realSubscribe(listener);
   };
   let resolves = 0;
+  const hints: (string | undefined)[] = [];
   const realResolve = store.resolve.bind(store);
-  store.resolve = (h) => {
+  store.resolve = (h, hint) => {
     resolves++;
-    return realResolve(h);
+    hints.push(hint);
+    return realResolve(h, hint);
   };
   const cache = new RouteCache(store, { ttlMs, negativeTtlMs, maxEntries: 1000, now: () => now });
   return {
@@ -30,6 +33,7 @@ function setup(ttlMs = 60_000, negativeTtlMs = 60_000) {
     inject: (c: StoreChange) => inject(c),
     advance: (ms: number) => (now += ms),
     resolves: () => resolves,
+    hints,
   };
 }
 
@@ -45,17 +49,58 @@ describe('RouteCache', () => {
     expect(cache.stats).toMatchObject({ hits: 100, misses: 1 });
   });
 
-  it('drops exactly the changed hostnames when a change arrives', async () => {
-    const { store, cache } = setup();
+  it('drops exactly the changed hostnames when a change arrives, and reads them again at once', async () => {
+    const { store, cache, resolves, hints } = setup();
     await cache.start();
     await store.mapService(reg('c1'), svc('c1', 'web', 80), T0);
     await store.mapService(reg('c2'), svc('c2', 'web', 81), T0);
     await cache.load(host('c1'));
     await cache.load(host('c2'));
-    await store.mapService(reg('c1'), svc('c1', 'web', 8080), T0);
+    const heard: unknown[] = [];
+    cache.onInvalidate((h) => heard.push(h));
+    const change = store.mapService(reg('c1'), svc('c1', 'web', 8080), T0);
+    // Dropped the moment the change is heard: the old route is never answered again.
     expect(cache.peek(host('c1'))).toBeUndefined();
+    await change;
+    await settle();
+    expect(heard).toEqual([[host('c1', 'web'), host('c1')]]);
+    // Read again with the container it belonged to as the hint: the next request is a hit.
+    expect(resolves()).toBe(3);
+    expect(hints.at(-1)).toBe('c1');
+    expect(cache.peek(host('c1'))?.port).toBe(8080);
     expect(cache.peek(host('c2'))?.port).toBe(81);
-    expect((await cache.load(host('c1')))?.port).toBe(8080);
+    expect(cache.stats.misses).toBe(2);
+  });
+
+  it('does not read again a hostname that was only cached as unknown', async () => {
+    const { store, cache, resolves } = setup();
+    await cache.start();
+    expect(await cache.load(host('c1'))).toBeNull();
+    await store.mapService(reg('c1'), svc('c1', 'web', 80), T0);
+    await settle();
+    expect(resolves()).toBe(1);
+    expect(cache.peek(host('c1'))).toBeUndefined();
+  });
+
+  it('does not let a request join a load that began before a change', async () => {
+    const { store, cache } = setup();
+    await cache.start();
+    await store.mapService(reg('c1'), svc('c1', 'web', 80), T0);
+    // A slow store: the first read answers (with what it read) only when released.
+    const read = store.resolve.bind(store);
+    let release: () => void = () => {};
+    store.resolve = (h, hint) => {
+      store.resolve = read;
+      const answer = read(h, hint);
+      return new Promise((resolve) => (release = () => resolve(answer)));
+    };
+    const before = cache.load(host('c1'));
+    await store.mapService(reg('c1'), svc('c1', 'web', 81), T0);
+    const after = cache.load(host('c1'));
+    expect((await after)?.port).toBe(81);
+    release();
+    expect((await before)?.port).toBe(80);
+    expect(cache.peek(host('c1'))?.port).toBe(81);
   });
 
   it('remembers unknown hosts briefly, and forgets them when the host appears', async () => {

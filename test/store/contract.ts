@@ -43,7 +43,7 @@ export const svc = (
   ...extra,
 });
 
-const host = (containerId: string, service?: string) =>
+export const host = (containerId: string, service?: string) =>
   serviceHostname({ containerId, orgId: ORG, domain: DOMAIN, service });
 
 /** Collects changes until `count` arrived (or fails after a while). */
@@ -245,6 +245,17 @@ export function storeContract(name: string, make: () => Promise<{ store: Store; 
       await store.mapService(reg('c1'), svc('c1', 'a', 1000), T0);
       await store.recordWatchdog(reg('c1'), stats(), T0 + 5, LIVENESS);
       expect((await store.resolve(host('c1')))?.lastWatchdog).toBe(T0 + 5);
+    });
+
+    it('resolves the same with a container hint, right or wrong', async () => {
+      await store.mapService(reg('c1'), svc('c1', 'a', 1000), T0);
+      await store.mapService(reg('c2'), svc('c2', 'a', 2000), T0);
+      await store.recordWatchdog(reg('c1'), stats(), T0 + 5, LIVENESS);
+      await store.recordWatchdog(reg('c2'), stats(), T0 + 9, LIVENESS);
+      const plain = await store.resolve(host('c1'));
+      expect(plain?.lastWatchdog).toBe(T0 + 5);
+      for (const hint of ['c1', 'c2', 'nobody']) expect(await store.resolve(host('c1'), hint)).toEqual(plain);
+      expect(await store.resolve(host('c9'), 'c1')).toBeNull();
     });
 
     it('keeps activity times monotonic', async () => {
