@@ -7,6 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { nameBytes, nameIs } from '../../proxy/header-bytes.ts';
+import { holdUntilTurnEnds } from './write-batch.ts';
 
 /** A header name or value: a string, or raw bytes passed through from an upstream. */
 export type HeaderItem = string | Buffer;
@@ -105,10 +106,11 @@ export class Http1Response {
     return !this.owner.socket.writableNeedDrain;
   }
 
-  /** Ends the answer, with a last chunk if given. */
+  /** Ends the answer, with a last chunk if given; its last bytes leave at the end of this turn. */
   end(chunk?: Buffer | string): void {
     if (this.#finished) return;
     this.#finished = true;
+    holdUntilTurnEnds(this.owner.socket);
     const body = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const size = body === undefined ? 0 : body.length;
     if (this.#framing === Framing.Pending) this.#writeFirst(size, body);
