@@ -2,7 +2,8 @@
  * One answer on an HTTP/1.1 connection of the Node front end, written straight to the socket. The head is
  * held until the first body bytes (or the end) so a small answer leaves in one write; framing is chosen
  * then: the sender's Content-Length, else the whole body's length when it is known at the end, else
- * chunked (HTTP/1.1) or close-delimited (HTTP/1.0).
+ * chunked (HTTP/1.1) or close-delimited (HTTP/1.0). The writes of an ending answer are held to the end of
+ * the event-loop turn (write-batch.ts), with the other answers that end in it.
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
