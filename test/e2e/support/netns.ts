@@ -152,7 +152,7 @@ export async function createTopology(options: TopologyOptions): Promise<Topology
     if (destroyed) return;
     destroyed = true;
     process.removeListener('exit', teardown);
-    for (const p of processes) killGroup(p.pid);
+    for (const p of processes) killGroup(p);
     for (const ns of namespaces) removeNamespace(ns);
   };
   process.once('exit', teardown);

@@ -5,7 +5,8 @@
  *   spawnTracked(cmd, args, opts) -> TrackedProcess
  *     .pid, .child, .output() (stdout+stderr, last 1 MB), .stdout(), .exited (Promise<exit code|signal>)
  *     .waitForOutput(pattern, timeoutMs)  resolves with the match, rejects with the output tail
- *     .kill()                             SIGKILL to the whole process group, resolves once exited
+ *     .kill()                             SIGKILL to the whole process group while its leader runs,
+ *                                         resolves once exited
  *   runCommand(cmd, args, {timeoutMs, allowFailure}) -> {code, stdout, stderr}
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -32,10 +33,16 @@ function append(buffer: string, chunk: Buffer): string {
   return next.length > MAX_CAPTURE ? next.slice(-MAX_CAPTURE) : next;
 }
 
-/** Kills a process group and ignores "already gone". */
-export function killGroup(pid: number): void {
+/**
+ * SIGKILLs the process group a tracked process leads, while its leader runs. Once the leader has exited
+ * its PID may already lead someone else's group (pid_max is 32768 on these machines, and a CI run starts
+ * thousands of processes), so it is never signalled then: what it left in a test namespace goes with the
+ * namespace.
+ */
+export function killGroup(leader: { pid: number; child: ChildProcess }): void {
+  if (leader.child.exitCode !== null || leader.child.signalCode !== null) return;
   try {
-    process.kill(-pid, 'SIGKILL');
+    process.kill(-leader.pid, 'SIGKILL');
   } catch {
     // the group has already exited
   }
@@ -101,7 +108,7 @@ export function spawnTracked(cmd: string, args: string[], opts: SpawnOptions = {
     stdout: () => out,
     waitForOutput,
     async kill() {
-      killGroup(pid);
+      killGroup({ pid, child });
       await exited;
     },
   };
