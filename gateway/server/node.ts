@@ -13,6 +13,7 @@ import { serveFetch } from './http1/fetch-bridge.ts';
 import type { Http1Request } from './http1/request.ts';
 import { createHttp1Server } from './http1/server.ts';
 import type { RunningServer } from './listener.ts';
+import { tuneCollector } from './node-gc.ts';
 import { createNodeProxy } from './node-proxy.ts';
 
 /** Control requests are small (events are limited to 64 KiB by the app); anything larger is refused. */
@@ -44,6 +45,8 @@ function isContainerRequest(req: Http1Request): boolean {
 
 export async function startNode(gateway: Gateway): Promise<RunningServer> {
   const { config, control, admin, proxy } = gateway;
+  const collectorFlags = tuneCollector();
+  if (collectorFlags.length > 0) gateway.log.info('one CPU: V8 flags set', { flags: collectorFlags });
   const pools = new UpstreamPools({
     connections: config.UPSTREAM_CONNECTIONS,
     connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT,
