@@ -2,7 +2,8 @@
  * Node forwarding: undici `dispatch` with a raw handler (no intermediate objects) on a keep-alive pool
  * per upstream, streaming both ways with back-pressure; WebSockets in node-upgrade.ts. Everything
  * configurable was prepared at start; per request: one header pass, two Map lookups (route, session),
- * one dispatch.
+ * one dispatch, and a place in the answer-deadline list (answer-deadlines.ts: undici's own headers timer
+ * is not used).
  */
 import type { Socket } from 'node:net';
 import { ErrorCode } from '../../shared/errors.ts';
@@ -14,6 +15,7 @@ import { type ForwardContext, type ScannedRequest, scanRequestHeaders } from '..
 import { errorAnswer, type ProxyErrorAnswer, wantsHtml } from '../proxy/pages.ts';
 import type { UpstreamPools } from '../proxy/upstreams.ts';
 import type { ResolvedRoute } from '../store/store.ts';
+import type { AnswerDeadlines } from './answer-deadlines.ts';
 import type { Http1Request } from './http1/request.ts';
 import type { Http1Response } from './http1/response.ts';
 import { ResponseRelay } from './node-relay.ts';
@@ -21,6 +23,8 @@ import { answerOnSocket, relayUpgrade } from './node-upgrade.ts';
 
 export interface NodeProxyDeps extends ProxyParts {
   pools: UpstreamPools;
+  /** UPSTREAM_HEADERS_TIMEOUT for forwarded requests (upgrades use undici's own). */
+  answerDeadlines: AnswerDeadlines;
   trustedProxies: ReadonlySet<string>;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
@@ -118,7 +122,12 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     const route = outcome.forward;
     activity.touch(route.containerId);
     const origin = `http://${route.upstream}:${route.port}`;
-    const relay = new ResponseRelay(res, metrics, started, relayFailed, { origin, route, scanned, started });
+    const relay = new ResponseRelay(res, metrics, deps.answerDeadlines, started, relayFailed, {
+      origin,
+      route,
+      scanned,
+      started,
+    });
     pools.get(origin, Date.now()).dispatch(
       {
         origin,
@@ -126,7 +135,7 @@ export function createNodeProxy(deps: NodeProxyDeps) {
         path: req.url,
         headers: upstreamHeaders(scanned, outcome),
         body: req.body,
-        headersTimeout: deps.headersTimeoutMs,
+        headersTimeout: 0, // answerDeadlines keeps it
         bodyTimeout: deps.bodyTimeoutMs,
       },
       relay as never,

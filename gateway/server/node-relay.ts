@@ -3,9 +3,11 @@
  * per request, methods on the prototype and module-level callbacks (no per-request closures), raw header
  * arrays, back-pressure through `resume` and the response's `drained`.
  */
+import { errors } from 'undici';
 import { nameBytes, nameIs } from '../proxy/header-bytes.ts';
 import { filterRawResponseHeaders } from '../proxy/headers.ts';
 import type { ProxyMetrics } from '../proxy/metrics.ts';
+import type { AnswerDeadlines, AwaitingAnswer } from './answer-deadlines.ts';
 import type { Http1Response, ResponseObserver } from './http1/response.ts';
 
 type UpstreamError = Error & { code?: string };
@@ -33,8 +35,13 @@ function contentLength(raw: Buffer[]): number {
   return -1;
 }
 
-export class ResponseRelay implements ResponseObserver {
+export class ResponseRelay implements ResponseObserver, AwaitingAnswer {
+  awaitingSince = 0;
+  previousAwaiting: AwaitingAnswer | undefined;
+  nextAwaiting: AwaitingAnswer | undefined;
   #abort: ((err?: Error) => void) | undefined;
+  /** Given up before undici started the exchange (waiting for a connection): abort it when it does. */
+  #cancelled: Error | undefined;
   #resume: (() => void) | undefined;
   #done = false;
   /**
@@ -50,6 +57,7 @@ export class ResponseRelay implements ResponseObserver {
   constructor(
     private readonly res: Http1Response,
     private readonly metrics: ProxyMetrics,
+    private readonly deadlines: AnswerDeadlines,
     private readonly started: number,
     /** Answers the client when the upstream failed before any byte of its answer was relayed. */
     private readonly onFailure: (relay: ResponseRelay, err: UpstreamError) => void,
@@ -57,6 +65,7 @@ export class ResponseRelay implements ResponseObserver {
     readonly context: unknown,
   ) {
     res.observer = this;
+    deadlines.start(this, performance.now()); // from dispatch, not from the request's start
   }
 
   get response(): Http1Response {
@@ -65,7 +74,15 @@ export class ResponseRelay implements ResponseObserver {
 
   /** The client went away before the answer was complete: stop the upstream exchange. */
   clientClosed(): void {
-    if (!this.#done) this.#abort?.(new Error('client went away'));
+    if (this.#done) return;
+    const err = new Error('client went away');
+    if (this.#abort) {
+      this.#abort(err);
+      return;
+    }
+    this.#cancelled = err;
+    this.#done = true;
+    this.deadlines.stop(this);
   }
 
   drained(): void {
@@ -79,12 +96,25 @@ export class ResponseRelay implements ResponseObserver {
     }
   }
 
+  answerTimedOut(): void {
+    const err = new errors.HeadersTimeoutError();
+    if (this.#abort) {
+      this.#abort(err); // undici answers with onError
+      return;
+    }
+    // Still waiting for a connection: answer now, abort when undici starts the exchange.
+    this.#cancelled = err;
+    this.onError(err);
+  }
+
   onConnect(abort: (err?: Error) => void): void {
-    this.#abort = abort;
+    if (this.#cancelled) abort(this.#cancelled);
+    else this.#abort = abort;
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (status < 200) return true; // 1xx interim answers are not relayed
+    this.deadlines.stop(this);
     this.res.writeHead(status, statusText, filterRawResponseHeaders(raw));
     this.#left = contentLength(raw);
     this.#resume = resume;
@@ -107,12 +137,15 @@ export class ResponseRelay implements ResponseObserver {
 
   onComplete(): void {
     this.#done = true;
+    this.deadlines.stop(this);
     this.res.end(this.#held);
     this.metrics.request(this.res.statusCode, (performance.now() - this.started) / 1000);
   }
 
   onError(err: UpstreamError): void {
+    if (this.#done) return; // given up already, while waiting for a connection
     this.#done = true;
+    this.deadlines.stop(this);
     if (this.res.headersSent) {
       this.res.destroy();
       this.metrics.request(this.res.statusCode, (performance.now() - this.started) / 1000);

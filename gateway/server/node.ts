@@ -9,6 +9,7 @@ import { getRequestListener } from '@hono/node-server';
 import { plainAddress } from '../control/env.ts';
 import type { Gateway } from '../gateway.ts';
 import { UpstreamPools } from '../proxy/upstreams.ts';
+import { AnswerDeadlines } from './answer-deadlines.ts';
 import { serveFetch } from './http1/fetch-bridge.ts';
 import type { Http1Request } from './http1/request.ts';
 import { createHttp1Server } from './http1/server.ts';
@@ -53,9 +54,11 @@ export async function startNode(gateway: Gateway): Promise<RunningServer> {
     maxPools: config.UPSTREAM_MAX_POOLS,
     idleMs: config.UPSTREAM_POOL_IDLE,
   });
+  const answerDeadlines = new AnswerDeadlines(config.UPSTREAM_HEADERS_TIMEOUT);
   const nodeProxy = createNodeProxy({
     ...proxy,
     pools,
+    answerDeadlines,
     trustedProxies: config.TRUSTED_PROXIES,
     headersTimeoutMs: config.UPSTREAM_HEADERS_TIMEOUT,
     bodyTimeoutMs: config.UPSTREAM_BODY_TIMEOUT,
@@ -106,6 +109,7 @@ export async function startNode(gateway: Gateway): Promise<RunningServer> {
         closeServer(adminServer),
         ...(vpnServer ? [closeServer(vpnServer)] : []),
       ]);
+      answerDeadlines.close();
       await pools.close();
     },
   };
