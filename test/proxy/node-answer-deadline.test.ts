@@ -2,7 +2,7 @@
  * UPSTREAM_HEADERS_TIMEOUT on Node is the gateway's own (server/answer-deadlines.ts), not undici's: it
  * must also cut a request that is still waiting for a connection to a container whose pool is full.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayProcess, startGateway } from '../support/gateway-process.ts';
@@ -14,11 +14,14 @@ describe('upstream answer deadline on node', () => {
   let silent: Server;
   let up: TestUpstream;
   const accepted: Socket[] = [];
+  /** Every byte the silent container was sent. */
+  let received = '';
 
   beforeAll(async () => {
     // Accepts connections and never answers.
     silent = createServer((socket) => {
       accepted.push(socket);
+      socket.on('data', (chunk) => (received += chunk.toString('latin1')));
       socket.on('error', () => {});
     }).listen(0, '127.0.0.1');
     await new Promise((r) => silent.once('listening', r));
@@ -59,5 +62,22 @@ describe('upstream answer deadline on node', () => {
     // The aborted exchanges freed the quiet pool's one connection: a new request gets it, and its own 504.
     expect((await get(hostOf('quiet'))).status).toBe(504);
     expect(gw.output()).not.toMatch(/uncaught|unhandled/i);
+  });
+
+  it('never sends a request whose client left while it waited for a connection', async () => {
+    received = '';
+    const first = get(hostOf('quiet')); // holds the pool's one connection until its deadline
+    // Late enough that its own deadline is still ahead when the first one's frees the connection.
+    await new Promise((r) => setTimeout(r, 600));
+    const leaving = connect(gw.port, '127.0.0.1');
+    await new Promise((r) => leaving.once('connect', r));
+    leaving.write(`GET /left HTTP/1.1\r\nHost: ${hostOf('quiet')}\r\n\r\n`);
+    await new Promise((r) => setTimeout(r, 100));
+    leaving.resetAndDestroy(); // RST: a FIN alone is a half-close, whose answer is still awaited
+    expect((await first).status).toBe(504);
+    // The connection freed by the timeout would have carried it: give the pool time to try.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(received).toContain('GET / HTTP/1.1');
+    expect(received).not.toContain('/left');
   });
 });
