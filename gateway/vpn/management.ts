@@ -67,6 +67,15 @@ export class OpenVpnManagement {
     return management;
   }
 
+  /**
+   * Lets OpenVPN start serving (it waits under `management-hold`), and not wait again after a restart of
+   * its own: this client is attached, so no client's auth request can go unseen.
+   */
+  async releaseHold(): Promise<void> {
+    await this.send('hold off');
+    await this.send('hold release');
+  }
+
   /** Resolves when the connection ends (OpenVPN exited or close() was called). */
   get closed(): Promise<void> {
     return this.conn().closed;

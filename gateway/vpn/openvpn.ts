@@ -129,7 +129,14 @@ export class OpenVpnSupervisor {
     const deadline = Date.now() + this.o.readyTimeoutMs;
     for (;;) {
       try {
-        this.current = await OpenVpnManagement.connect(this.o.managementSocket, this.o.management);
+        const management = await OpenVpnManagement.connect(this.o.managementSocket, this.o.management);
+        try {
+          await management.releaseHold();
+        } catch (error) {
+          await management.close();
+          throw error;
+        }
+        this.current = management;
         break;
       } catch (error) {
         if (Date.now() > deadline) throw this.failure(`management: ${(error as Error).message}`);

@@ -59,6 +59,9 @@ export function renderServerConfig(options: ServerConfigOptions): string {
     ...(o.proto === 'udp' ? ['explicit-exit-notify 1'] : []),
     `management ${o.managementSocket} unix`,
     'management-client-auth',
+    // OpenVPN waits for the gateway's "hold release": a client that connects before the gateway's management
+    // client is attached would otherwise wait out its whole handshake window for an auth nobody was told of.
+    'management-hold',
     // Without it, certificate-only clients loop on "Auth Username/Password was not provided by peer".
     'auth-user-pass-optional',
     `verb ${o.verb}`,

@@ -45,6 +45,7 @@ describe('server.conf', () => {
       'keepalive 10 60',
       'management /run/dg/management.sock unix',
       'management-client-auth',
+      'management-hold',
       'auth-user-pass-optional',
       'verb 3',
     ]) {
