@@ -1,7 +1,8 @@
 /**
  * Runs Debian's `openvpn --config <file>` as a foreground child (never --daemon: daemons are
  * re-parented and reaped late), restarts it with back-off when it dies, and reports ready once the
- * management banner has arrived and the tun device carries the gateway address.
+ * management banner has arrived, the hold is released (OpenVPN serves no client before the gateway's
+ * management client is attached) and the tun device carries the gateway address.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
