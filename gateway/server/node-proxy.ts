@@ -66,7 +66,7 @@ function upstreamHeaders(
 }
 
 export function createNodeProxy(deps: NodeProxyDeps) {
-  const { pools, metrics, activity, resolver } = deps;
+  const { pools, answerDeadlines, metrics, activity, resolver } = deps;
   const forwardContext = (req: Http1Request): ForwardContext => {
     const clientAddress = plainAddress(req.remoteAddress);
     return { clientAddress, trustedPeer: deps.trustedProxies.has(clientAddress), stripped: IDENTITY_HEADERS };
@@ -122,7 +122,7 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     const route = outcome.forward;
     activity.touch(route.containerId);
     const origin = `http://${route.upstream}:${route.port}`;
-    const relay = new ResponseRelay(res, metrics, deps.answerDeadlines, started, relayFailed, {
+    const relay = new ResponseRelay(res, metrics, answerDeadlines, started, relayFailed, {
       origin,
       route,
       scanned,
