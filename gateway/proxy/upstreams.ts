@@ -2,6 +2,7 @@
  * Keep-alive connection pools, one per upstream address:port, bounded in number; pools with no request
  * for a while are closed. Built for Node (undici); Deno and Bun forward with fetch.
  */
+import type { OnReadOpts } from 'node:net';
 import { Pool } from 'undici';
 
 export interface UpstreamPoolOptions {
@@ -12,6 +13,8 @@ export interface UpstreamPoolOptions {
   maxPools: number;
   /** A pool unused this long is closed. */
   idleMs: number;
+  /** How pooled sockets read (Node's `net.connect` `onread`); Node's default when absent. */
+  reads?: OnReadOpts;
 }
 
 interface Entry {
@@ -41,7 +44,10 @@ export class UpstreamPools {
     const pool = new Pool(origin, {
       connections: this.#opts.connections,
       pipelining: 1,
-      connect: { timeout: this.#opts.connectTimeoutMs },
+      connect: {
+        timeout: this.#opts.connectTimeoutMs,
+        ...(this.#opts.reads && { onread: this.#opts.reads }),
+      },
       keepAliveTimeout: 4_000,
       keepAliveMaxTimeout: 60_000,
     });

@@ -16,6 +16,7 @@ import { createHttp1Server } from './http1/server.ts';
 import type { RunningServer } from './listener.ts';
 import { tuneCollector } from './node-gc.ts';
 import { createNodeProxy } from './node-proxy.ts';
+import { SharedReads } from './shared-reads.ts';
 
 /** Control requests are small (events are limited to 64 KiB by the app); anything larger is refused. */
 const CONTROL_BODY_LIMIT = 1024 * 1024;
@@ -48,11 +49,13 @@ export async function startNode(gateway: Gateway): Promise<RunningServer> {
   const { config, control, admin, proxy } = gateway;
   const collectorFlags = tuneCollector();
   if (collectorFlags.length > 0) gateway.log.info('one CPU: V8 flags set', { flags: collectorFlags });
+  const reads = new SharedReads();
   const pools = new UpstreamPools({
     connections: config.UPSTREAM_CONNECTIONS,
     connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT,
     maxPools: config.UPSTREAM_MAX_POOLS,
     idleMs: config.UPSTREAM_POOL_IDLE,
+    reads: reads.streamed,
   });
   const answerDeadlines = new AnswerDeadlines(config.UPSTREAM_HEADERS_TIMEOUT);
   const nodeProxy = createNodeProxy({
@@ -73,6 +76,7 @@ export async function startNode(gateway: Gateway): Promise<RunningServer> {
       // No body timeout (uploads, SSE, long polls); slow headers are cut (slow-loris).
       headersTimeoutMs: config.CLIENT_HEADERS_TIMEOUT,
       keepAliveTimeoutMs: 65_000,
+      reads,
     },
     {
       request: (req, res) =>

@@ -6,6 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import type { SharedReads } from '../shared-reads.ts';
 import { ReadAhead } from './read-ahead.ts';
 import { refusal } from './refusal.ts';
 import type { Http1Handlers, Http1Request } from './request.ts';
@@ -21,6 +22,8 @@ export interface ConnectionContext {
   /** Sweeper ticks so far; timeouts compare against it. */
   readonly tick: number;
   readonly date: string;
+  /** Where sockets read into, when the runtime allows a buffer shared by all connections. */
+  readonly reads: SharedReads;
   forget(connection: Http1Connection): void;
 }
 
@@ -56,6 +59,8 @@ export class Http1Connection implements ResponseOwner {
   /** The client finished sending (half-close): answer what was read, then close. */
   #clientEnded = false;
   readonly #remoteAddress: string;
+  /** Reads are views of the shared buffer, valid only while they are handled: what is kept is copied. */
+  readonly #borrowed: boolean;
 
   constructor(
     readonly socket: Socket,
@@ -63,7 +68,8 @@ export class Http1Connection implements ResponseOwner {
   ) {
     this.since = context.tick;
     this.#remoteAddress = socket.remoteAddress ?? '';
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.#borrowed = context.reads.adopt(socket, (chunk) => this.#onData(chunk));
+    if (!this.#borrowed) socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#response?.observer?.drained());
     socket.on('error', () => socket.destroy());
     socket.on('end', () => this.#onEnd());
@@ -104,6 +110,11 @@ export class Http1Connection implements ResponseOwner {
     this.#parse(undefined);
   }
 
+  /** `chunk` as the connection may keep it past this read. */
+  #keep(chunk: Buffer): Buffer {
+    return this.#borrowed ? Buffer.from(chunk) : chunk;
+  }
+
   #onData(chunk: Buffer): void {
     switch (this.#phase) {
       case Phase.Body:
@@ -116,11 +127,11 @@ export class Http1Connection implements ResponseOwner {
         }
         // The usual case: nothing waiting, the whole head in this read.
         if (this.#ahead.size === 0) this.#parse(chunk);
-        else if (this.#ahead.add(chunk) || this.#ahead.size > this.context.limits.maxHeadBytes)
+        else if (this.#ahead.add(this.#keep(chunk)) || this.#ahead.size > this.context.limits.maxHeadBytes)
           this.#parse(undefined);
         return;
       case Phase.Waiting:
-        this.#ahead.add(chunk);
+        this.#ahead.add(this.#keep(chunk));
         if (this.#ahead.size > MAX_READ_AHEAD) this.socket.pause();
         return;
       default:
@@ -134,7 +145,7 @@ export class Http1Connection implements ResponseOwner {
    */
   #parse(buf: Buffer | undefined): void {
     if (this.#parsing) {
-      if (buf !== undefined) this.#ahead.add(buf);
+      if (buf !== undefined) this.#ahead.add(this.#keep(buf));
       return;
     }
     this.#parsing = true;
@@ -155,7 +166,7 @@ export class Http1Connection implements ResponseOwner {
   #next(buf: Buffer): boolean {
     const head = parseRequestHead(buf, 0, this.context.limits);
     if (head === undefined) {
-      this.#ahead.add(buf);
+      this.#ahead.add(this.#keep(buf));
       return false;
     }
     if (head instanceof HeadError) return this.#reject(head, head.status);
@@ -190,7 +201,7 @@ export class Http1Connection implements ResponseOwner {
     };
     if (rest !== undefined) {
       if (this.#phase === Phase.Body) this.#feedBody(rest, 0);
-      else this.#ahead.add(rest);
+      else this.#ahead.add(this.#keep(rest));
     }
     if ((this.#phase as Phase) === Phase.Gone) return false; // the body in hand was malformed: refused
     this.context.handlers.request(request, response);
@@ -201,7 +212,7 @@ export class Http1Connection implements ResponseOwner {
     const decoder = this.#decoder as BodyDecoder;
     const body = this.#body as Readable;
     const end = decoder.feed(buf, offset, (data) => {
-      if (!body.push(data)) this.socket.pause();
+      if (!body.push(this.#keep(data))) this.socket.pause();
     });
     if (end === -1) {
       body.destroy();
@@ -217,7 +228,7 @@ export class Http1Connection implements ResponseOwner {
     // The answer may have ended (and closed the connection) while the body was being handed over.
     if (this.#phase === Phase.Gone) return;
     this.#phase = Phase.Waiting;
-    if (end < buf.length) this.#ahead.add(buf.subarray(end));
+    if (end < buf.length) this.#ahead.add(this.#keep(buf.subarray(end)));
   }
 
   #handOver(
@@ -232,6 +243,7 @@ export class Http1Connection implements ResponseOwner {
     this.socket.removeAllListeners('error');
     this.socket.removeAllListeners('close');
     this.socket.removeAllListeners('end');
+    if (this.#borrowed) this.context.reads.release(this.socket);
     this.context.forget(this);
     this.context.handlers.upgrade(
       {
@@ -245,7 +257,7 @@ export class Http1Connection implements ResponseOwner {
         upgrade,
       },
       this.socket,
-      rest ?? Buffer.alloc(0),
+      rest === undefined ? Buffer.alloc(0) : this.#keep(rest),
     );
   }
 

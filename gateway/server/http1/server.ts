@@ -4,6 +4,7 @@
  * the `Date` value, so no request starts a timer.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { SharedReads } from '../shared-reads.ts';
 import { type ConnectionContext, Http1Connection, Timer } from './connection.ts';
 import type { Http1Handlers } from './request.ts';
 import type { HeadLimits } from './request-head.ts';
@@ -13,6 +14,8 @@ export interface Http1ServerOptions extends Partial<HeadLimits> {
   headersTimeoutMs: number;
   /** An idle keep-alive connection is closed after this. */
   keepAliveTimeoutMs: number;
+  /** Where connections read into (default: a buffer of this server's own). */
+  reads?: SharedReads;
 }
 
 export interface Http1Server {
@@ -29,6 +32,7 @@ export function createHttp1Server(options: Http1ServerOptions, handlers: Http1Ha
     handlers,
     tick: 0,
     date: new Date().toUTCString(),
+    reads: options.reads ?? new SharedReads(),
     forget: (connection) => connections.delete(connection),
   };
   const headTicks = options.headersTimeoutMs > 0 ? Math.ceil(options.headersTimeoutMs / interval) : Infinity;

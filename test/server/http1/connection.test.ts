@@ -1,8 +1,10 @@
 import { type AddressInfo, connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Http1Request } from '../../../gateway/server/http1/request.ts';
 import type { Http1Response } from '../../../gateway/server/http1/response.ts';
 import { createHttp1Server, type Http1Server } from '../../../gateway/server/http1/server.ts';
+import { SharedReads } from '../../../gateway/server/shared-reads.ts';
 import { rawExchange } from '../../support/raw-http.ts';
 
 /** What the test handler saw: method, target and body of each request, in order. */
@@ -15,12 +17,16 @@ async function readAll(req: Http1Request): Promise<string> {
   return text;
 }
 
-/** Answers by path: `/slow` after 100 ms, `/stream` in three chunks without a length, `/early` before the body. */
+/**
+ * Answers by path: `/slow` after 100 ms, `/late` reads its body after 100 ms, `/stream` in three chunks
+ * without a length, `/early` before the body.
+ */
 async function handle(req: Http1Request, res: Http1Response): Promise<void> {
   if (req.url === '/early') {
     res.writeHead(413, undefined, ['content-type', 'text/plain']);
     return res.end('no');
   }
+  if (req.url === '/late') await sleep(100);
   const body = await readAll(req);
   seen.push({ method: req.method, url: req.url, body });
   if (req.url === '/slow') await new Promise((r) => setTimeout(r, 100));
@@ -35,31 +41,35 @@ async function handle(req: Http1Request, res: Http1Response): Promise<void> {
   res.end(`${req.method} ${req.url} ${body}`);
 }
 
+const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
+const statuses = (data: string) => [...data.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+
 let front: Http1Server;
 let port: number;
 let upgraded: { url: string; upgrade: string | undefined; head: string } | undefined;
 
-beforeAll(async () => {
-  front = createHttp1Server(
-    { headersTimeoutMs: 300, keepAliveTimeoutMs: 600 },
-    {
-      // A body cut short rejects the reader: the answer is then a cut connection.
-      request: (req, res) => void handle(req, res).catch(() => res.destroy()),
-      upgrade: (req, socket, head) => {
-        upgraded = { url: req.url, upgrade: req.upgrade, head: head.toString('latin1') };
-        socket.end('HTTP/1.1 101 Switching Protocols\r\nupgrade: test\r\nconnection: upgrade\r\n\r\nhello');
+// Accepted sockets read into the shared buffer where Node allows it, else through 'data': both run.
+describe.each([
+  { reads: 'shared buffer', shared: true },
+  { reads: "'data' events", shared: false },
+])('HTTP/1.1 front end: connections, reads into $reads', ({ shared }) => {
+  beforeAll(async () => {
+    front = createHttp1Server(
+      { headersTimeoutMs: 300, keepAliveTimeoutMs: 600, reads: new SharedReads({ adoptAccepted: shared }) },
+      {
+        // A body cut short rejects the reader: the answer is then a cut connection.
+        request: (req, res) => void handle(req, res).catch(() => res.destroy()),
+        upgrade: (req, socket, head) => {
+          upgraded = { url: req.url, upgrade: req.upgrade, head: head.toString('latin1') };
+          socket.end('HTTP/1.1 101 Switching Protocols\r\nupgrade: test\r\nconnection: upgrade\r\n\r\nhello');
+        },
       },
-    },
-  );
-  await new Promise<void>((resolve) => front.server.listen(0, '127.0.0.1', resolve));
-  port = (front.server.address() as AddressInfo).port;
-});
-afterAll(() => front.close());
+    );
+    await new Promise<void>((resolve) => front.server.listen(0, '127.0.0.1', resolve));
+    port = (front.server.address() as AddressInfo).port;
+  });
+  afterAll(() => front.close());
 
-const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
-const statuses = (data: string) => [...data.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
-
-describe('HTTP/1.1 front end: connections', () => {
   it('keeps a connection alive and answers pipelined requests in order', async () => {
     seen.length = 0;
     const { data, closed } = await rawExchange(port, get('/slow') + get('/fast'), { waitMs: 400 });
@@ -69,6 +79,29 @@ describe('HTTP/1.1 front end: connections', () => {
     expect(data).toMatch(/content-length: 10\r\n/);
     expect(data).toMatch(/date: \w{3}, \d{2} \w{3} \d{4}/);
     expect(seen.map((s) => s.url)).toEqual(['/slow', '/fast']);
+  });
+
+  it('keeps the bytes it holds (pipelined requests, a body read late) while other clients are read', async () => {
+    seen.length = 0;
+    const late = 'POST /late HTTP/1.1\r\nHost: t\r\nContent-Length: 9\r\n\r\nlate body';
+    const held = rawExchange(port, get('/slow') + get('/held') + late, { waitMs: 600 });
+    // Other clients' reads land while /held waits behind /slow, and while /late's body waits.
+    const others = async (at: number, tag: string) => {
+      await sleep(at);
+      const answers = await Promise.all(
+        [1, 2, 3].map((i) => rawExchange(port, get(`/${tag}${String(i).repeat(300)}`), { waitMs: 50 })),
+      );
+      expect(answers.map((a) => statuses(a.data))).toEqual([[200], [200], [200]]);
+    };
+    await Promise.all([others(30, 'other-'), others(150, 'later-')]);
+    const { data } = await held;
+    expect(statuses(data)).toEqual([200, 200, 200]);
+    const mine = seen.filter((s) => !/^\/(other|later)-/.test(s.url)).map((s) => [s.url, s.body]);
+    expect(mine).toEqual([
+      ['/slow', ''],
+      ['/held', ''],
+      ['/late', 'late body'],
+    ]);
   });
 
   it('closes after the answer when the client asks, and for HTTP/1.0 unless asked to keep alive', async () => {
