@@ -34,6 +34,8 @@ export interface HeadLimits {
 
 const CR = 0x0d;
 const LF = 0x0a;
+/** Built once: a string needle would be converted to bytes on every search. */
+const END_OF_HEAD = Buffer.from('\r\n\r\n', 'latin1');
 
 /** RFC 9110 tchar: the characters of a method or a field name. */
 const TCHAR = new Uint8Array(256);
@@ -87,7 +89,7 @@ export function parseRequestHead(
   limits: HeadLimits,
 ): RequestHead | HeadError | undefined {
   const from = skipEmptyLines(buf, start);
-  const blank = buf.indexOf('\r\n\r\n', from, 'latin1');
+  const blank = buf.indexOf(END_OF_HEAD, from);
   if (blank === -1) {
     // Measured from `start`: leading empty lines count too, so a stream of CRLFs cannot grow forever.
     if (buf.length - start > limits.maxHeadBytes) return new HeadError(431, 'request head too large');
