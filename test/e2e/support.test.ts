@@ -3,7 +3,7 @@
  * inside a namespace, and the legacy client library against a stub gateway behind the TLS terminator.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,30 +44,43 @@ describe('network namespace harness', () => {
 
   test('inside a container, pgrep and pkill see only the container', async () => {
     const ns = topology.containers[0]?.ns ?? '';
-    const outsider = topology.spawnIn(topology.gw, 'tail', ['-f', '/dev/null']);
-    // A forked child is named like its parent until it execs: wait (bounded) until the marker is visible.
-    const container = topology.spawnContainer(
-      ns,
-      'tail -f /dev/null & i=0; while [ $i -lt 200 ] && ! pgrep -x tail >/dev/null; do i=$((i+1)); sleep 0.05; done; echo started; wait',
-    );
-    await container.waitForOutput('started');
-    // Its /tmp is a private tmpfs.
-    expect((await container.exec('df', ['/tmp'])).stdout).toMatch(/^tmpfs/m);
-    // As the legacy client does it: by process name.
-    const own = await container.exec('pgrep', ['-a', '-x', 'tail']);
-    expect(own.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^\d+ tail -f \/dev\/null$/)]);
-    const killed = await container.exec('pkill', ['-x', 'tail'], { allowFailure: true });
-    // Should this fail again (seen 3 times in full CI runs, never alone; pkill said nothing and the
-    // container was still running): what the container's processes were right after, seen from inside.
-    let state = '';
-    if (killed.code !== 0) {
-      const ps = await container.exec('ps', ['-eo', 'pid,stat,comm,args'], { allowFailure: true });
-      state = `pkill exit ${killed.code}: ${killed.stderr.trim() || '(nothing on stderr)'}; container exit code ${container.child.exitCode}, signal ${container.child.signalCode}; pgrep saw ${own.stdout.trim()}; ps inside: ${ps.stdout}${ps.stderr}; its output: ${container.output().slice(-500)}`;
+    // A long sleep under a name nothing else uses (the container's loop below runs plain `sleep`s), in
+    // /var/tmp because a container's /tmp is private. Not `tail -f /dev/null`: one died by itself, between
+    // pgrep and pkill, in 3 of about 12 full CI runs.
+    const dir = mkdtempSync('/var/tmp/dg-marker-');
+    const marker = join(dir, 'dgmarker');
+    copyFileSync('/bin/sleep', marker);
+    chmodSync(marker, 0o755);
+    try {
+      const outsider = topology.spawnIn(topology.gw, marker, ['600']);
+      // A forked child is named like its parent until it execs: wait (bounded) until the marker is visible.
+      // The container ends with 0 only if its marker ended by SIGTERM (143), which is what pkill sends.
+      const container = topology.spawnContainer(
+        ns,
+        `${marker} 600 & m=$!; i=0; while [ $i -lt 200 ] && ! pgrep -x dgmarker >/dev/null; do i=$((i+1)); sleep 0.05; done; echo started; wait $m; s=$?; echo "marker ended $s"; [ $s -eq 143 ]`,
+      );
+      await container.waitForOutput('started');
+      // Its /tmp is a private tmpfs.
+      expect((await container.exec('df', ['/tmp'])).stdout).toMatch(/^tmpfs/m);
+      // As the legacy client does it: by process name.
+      const own = await container.exec('pgrep', ['-a', '-x', 'dgmarker']);
+      expect(own.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^\d+ \S+\/dgmarker 600$/)]);
+      const killed = await container.exec('pkill', ['-x', 'dgmarker'], { allowFailure: true });
+      let state = '';
+      if (killed.code !== 0) {
+        const ps = await container.exec('ps', ['-eo', 'pid,stat,comm,args'], { allowFailure: true });
+        state = `pkill exit ${killed.code}: ${killed.stderr.trim() || '(nothing on stderr)'}; container exit code ${container.child.exitCode}, signal ${container.child.signalCode}; pgrep saw ${own.stdout.trim()}; ps inside: ${ps.stdout}${ps.stderr}; its output: ${container.output().slice(-500)}`;
+      }
+      expect(killed.code, state).toBe(0);
+      expect(await container.exited, container.output().slice(-500)).toBe(0);
+      expect(container.output()).toContain('marker ended 143');
+      // Seen from the host, only the outsider is left.
+      const left = await runCommand('pgrep', ['-x', 'dgmarker'], { allowFailure: true });
+      expect(left.stdout.trim()).toBe(String(outsider.pid));
+      await outsider.kill();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    expect(killed.code, state).toBe(0);
-    expect(outsider.child.exitCode).toBeNull();
-    expect(await container.exited).toBe(0); // `wait` returned: its tail was the one killed
-    await outsider.kill();
   });
 
   test('before the tunnel, a ping to the VPN address waits instead of failing at once', async () => {
