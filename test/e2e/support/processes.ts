@@ -118,6 +118,8 @@ export interface CommandResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** The signal that ended it (then `code` is 1), else null. */
+  signal: NodeJS.Signals | null;
 }
 
 /** Runs a command to completion; throws on a non-zero exit unless `allowFailure`. */
@@ -133,10 +135,13 @@ export function runCommand(
       { timeout: opts.timeoutMs ?? 20_000, killSignal: 'SIGKILL', env: { ...process.env, ...opts.env } },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        const result = { code, stdout: String(stdout), stderr: String(stderr) };
+        const signal = error?.signal ?? null;
+        const result = { code, stdout: String(stdout), stderr: String(stderr), signal };
         if (code !== 0 && !opts.allowFailure)
           reject(
-            new Error(`${cmd} ${args.join(' ')} failed (${code}): ${result.stderr.trim() || error?.message}`),
+            new Error(
+              `${cmd} ${args.join(' ')} failed (${signal ?? code}): ${result.stderr.trim() || error?.message}`,
+            ),
           );
         else resolve(result);
       },
