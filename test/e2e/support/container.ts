@@ -8,7 +8,9 @@
  *   startContainer(ns, script, env) -> ContainerProcess   (a TrackedProcess, plus:)
  *     .initPid()                 host PID of the container's PID 1 (the `sh` running the script)
  *     .exec(cmd, args, opts)     runs a command inside the container (same net, PID and mount namespaces),
- *                                e.g. `exec('cat', ['/tmp/client.ovpn'])`
+ *                                e.g. `exec('cat', ['/tmp/client.ovpn'])`. When the container's PID 1 exits,
+ *                                the kernel SIGKILLs whatever still runs in its PID namespace, exec'd
+ *                                commands included: a script must not end while the test still runs one.
  * Use it through `Topology.spawnContainer`, which tracks the process for teardown.
  */
 import { readFileSync } from 'node:fs';

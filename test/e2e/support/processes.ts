@@ -7,7 +7,8 @@
  *     .waitForOutput(pattern, timeoutMs)  resolves with the match, rejects with the output tail
  *     .kill()                             SIGKILL to the whole process group while its leader runs,
  *                                         resolves once exited
- *   runCommand(cmd, args, {timeoutMs, allowFailure}) -> {code, stdout, stderr}
+ *   runCommand(cmd, args, {timeoutMs, allowFailure}) -> {code, stdout, stderr, signal}
+ *     (a command ended by a signal has code 1 and the signal's name)
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 
