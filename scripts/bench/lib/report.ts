@@ -4,6 +4,9 @@ import type { ProxyUnderTest } from './proxy-under-test.ts';
 /** The name of the row every other row is compared with, in the same repetition. */
 export const REFERENCE = 'nginx';
 
+/** What a table needs of a proxy: its `--only` name and its label. */
+export type ProxyName = Pick<ProxyUnderTest, 'name' | 'label'>;
+
 export interface Row {
   proxy: string;
   label: string;
@@ -33,7 +36,7 @@ const defined = (values: (number | undefined)[]) => values.filter((v): v is numb
 
 /** Medians per proxy for one body size; `failures` holds the messages of repetitions that failed. */
 export function summarise(
-  proxies: readonly ProxyUnderTest[],
+  proxies: readonly ProxyName[],
   samples: readonly Sample[],
   failures: ReadonlyMap<string, string[]>,
   bodyBytes: number,
