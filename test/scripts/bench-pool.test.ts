@@ -4,30 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Sample } from '../../scripts/bench/lib/measure.ts';
 import { poolRuns, RunFileSchema, repetitionsOf } from '../../scripts/bench/lib/pool.ts';
 import { summarise } from '../../scripts/bench/lib/report.ts';
+import { benchSample } from '../support/bench-sample.ts';
 
 const run = promisify(execFile);
-
-const sample = (
-  proxy: string,
-  repetition: number,
-  requestsPerSecond: number,
-  p99Ms: number,
-  bodyBytes = 100,
-) =>
-  ({
-    proxy,
-    repetition,
-    bodyBytes,
-    requestsPerSecond,
-    p50Ms: p99Ms / 2,
-    p99Ms,
-    cpuMicrosPerRequest: 1e6 / requestsPerSecond,
-    peakRssMb: 10,
-    errors: 0,
-  }) satisfies Sample;
 
 const rows = [
   { proxy: 'nginx', label: 'nginx' },
@@ -37,21 +18,21 @@ const rows = [
 const runA = {
   rows,
   samples: [
-    sample('nginx', 1, 40_000, 2),
-    sample('gateway-node', 1, 20_000, 3),
-    sample('nginx', 2, 40_000, 2),
-    sample('gateway-node', 2, 18_000, 4),
+    benchSample('nginx', 1, 40_000, 2),
+    benchSample('gateway-node', 1, 20_000, 3),
+    benchSample('nginx', 2, 40_000, 2),
+    benchSample('gateway-node', 2, 18_000, 4),
   ],
 };
 const runB = {
   rows,
   samples: [
-    sample('nginx', 1, 20_000, 4),
-    sample('gateway-node', 1, 8_000, 12),
-    sample('nginx', 2, 20_000, 4),
-    sample('gateway-node', 2, 9_000, 10),
-    sample('nginx', 2, 8_000, 10, 65536),
-    sample('gateway-node', 2, 6_000, 12, 65536),
+    benchSample('nginx', 1, 20_000, 4),
+    benchSample('gateway-node', 1, 8_000, 12),
+    benchSample('nginx', 2, 20_000, 4),
+    benchSample('gateway-node', 2, 9_000, 10),
+    benchSample('nginx', 2, 8_000, 10, 65536),
+    benchSample('gateway-node', 2, 6_000, 12, 65536),
   ],
 };
 
@@ -76,7 +57,9 @@ describe('pooling bench runs', () => {
 
   it('refuses a file that is not a proxy.ts --json file', () => {
     expect(RunFileSchema.safeParse({ rows }).success).toBe(false);
-    expect(RunFileSchema.safeParse({ rows, samples: [{ ...sample('nginx', 0, 1, 1) }] }).success).toBe(false);
+    expect(RunFileSchema.safeParse({ rows, samples: [{ ...benchSample('nginx', 0, 1, 1) }] }).success).toBe(
+      false,
+    );
     expect(RunFileSchema.safeParse(runB).success).toBe(true);
   });
 

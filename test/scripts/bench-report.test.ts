@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Sample } from '../../scripts/bench/lib/measure.ts';
 import type { ProxyUnderTest } from '../../scripts/bench/lib/proxy-under-test.ts';
 import { markdownTable, summarise } from '../../scripts/bench/lib/report.ts';
+import { benchSample } from '../support/bench-sample.ts';
 
 const proxy = (name: string): ProxyUnderTest => ({
   name,
@@ -9,28 +9,16 @@ const proxy = (name: string): ProxyUnderTest => ({
   start: () => Promise.reject(new Error('not started in this test')),
 });
 
-const sample = (proxyName: string, repetition: number, requestsPerSecond: number, p99Ms: number): Sample => ({
-  proxy: proxyName,
-  repetition,
-  bodyBytes: 100,
-  requestsPerSecond,
-  p50Ms: p99Ms / 2,
-  p99Ms,
-  cpuMicrosPerRequest: 1e6 / requestsPerSecond,
-  peakRssMb: 10,
-  errors: 0,
-});
-
 describe('bench report', () => {
   const proxies = [proxy('nginx'), proxy('gateway-node')];
   // nginx moves a lot between repetitions; the gateway moves with it.
   const samples = [
-    sample('nginx', 1, 40_000, 2),
-    sample('gateway-node', 1, 20_000, 5),
-    sample('nginx', 2, 20_000, 6),
-    sample('gateway-node', 2, 9_000, 9),
-    sample('nginx', 3, 30_000, 3),
-    sample('gateway-node', 3, 12_000, 9),
+    benchSample('nginx', 1, 40_000, 2),
+    benchSample('gateway-node', 1, 20_000, 5),
+    benchSample('nginx', 2, 20_000, 6),
+    benchSample('gateway-node', 2, 9_000, 9),
+    benchSample('nginx', 3, 30_000, 3),
+    benchSample('gateway-node', 3, 12_000, 9),
   ];
 
   it('pairs each repetition with nginx in the same repetition, for req/s and for p99', () => {
