@@ -32,10 +32,9 @@ try {
   const pooled = poolRuns(files.map(readRun));
   for (const bodyBytes of pooled.bodies) {
     const rows = summarise(pooled.proxies, pooled.samples, new Map(), bodyBytes);
-    console.log(
-      `\n## ${bodyBytes}-byte body (${files.length} runs, ${repetitionsOf(pooled, bodyBytes)} repetitions pooled; ` +
-        'medians over all of them)\n',
-    );
+    const repetitions = repetitionsOf(pooled, bodyBytes);
+    const pooledNote = `${files.length} runs, ${repetitions} repetition${repetitions === 1 ? '' : 's'} pooled`;
+    console.log(`\n## ${bodyBytes}-byte body (${pooledNote}; medians over all of them)\n`);
     console.log(markdownTable(rows));
   }
 } catch (error) {

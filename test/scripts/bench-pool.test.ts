@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poolRuns, RunFileSchema, repetitionsOf } from '../../scripts/bench/lib/pool.ts';
 import { summarise } from '../../scripts/bench/lib/report.ts';
 import { benchSample } from '../support/bench-sample.ts';
@@ -67,13 +67,15 @@ describe('pooling bench runs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dg-bench-pool-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const tsx = ['--import', 'tsx', 'scripts/bench/pool.ts'];
-
-    it('prints one pooled table per body size', async () => {
+    beforeAll(() => {
       writeFileSync(join(dir, 'a.json'), JSON.stringify(runA));
       writeFileSync(join(dir, 'b.json'), JSON.stringify(runB));
+    });
+
+    it('prints one pooled table per body size', async () => {
       const { stdout } = await run(process.execPath, [...tsx, join(dir, 'a.json'), join(dir, 'b.json')]);
       expect(stdout).toContain('## 100-byte body (2 runs, 4 repetitions pooled');
-      expect(stdout).toContain('## 65536-byte body (2 runs, 1 repetitions pooled');
+      expect(stdout).toContain('## 65536-byte body (2 runs, 1 repetition pooled');
       expect(stdout).toMatch(
         /\| gateway \(Node\) \| [\d,]+ \| [\d.]+ \/ [\d.]+ \| [\d.]+ \| 0\.45 \| 2\.25 \|/,
       );
