@@ -12,6 +12,7 @@ import { storeInventory } from './control/inventory.ts';
 import type { Logger } from './log.ts';
 import { buildProxy, type ProxyParts } from './proxy/build.ts';
 import { startRetention } from './routes/retention.ts';
+import { createSecurityLog, type SecurityLog } from './security-log.ts';
 import { MemoryStore } from './store/memory.ts';
 import { RedisStore } from './store/redis.ts';
 import type { Store } from './store/store.ts';
@@ -23,6 +24,8 @@ export type { ProxyParts };
 export interface Gateway {
   config: Config;
   log: Logger;
+  /** Security events (rate-limited lines with a reason code, counted in /metrics). */
+  security: SecurityLog;
   store: Store;
   tokenKeys: TokenKeys;
   control: Hono<ControlEnv>;
@@ -34,6 +37,7 @@ export interface Gateway {
 }
 
 export async function buildGateway(config: Config, log: Logger): Promise<Gateway> {
+  const security = createSecurityLog(log);
   const store: Store = config.REDIS_URL ? new RedisStore(config.REDIS_URL) : new MemoryStore();
   await store.ping();
   const tokenKeys = await loadTokenKeys(config);
@@ -86,7 +90,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   const admin = createAdminApp({
     log,
     readiness,
-    metrics: () => proxy.metrics.render(),
+    metrics: () => proxy.metrics.render() + security.render(),
     inventory: storeInventory(store, config.LIVENESS_TIMEOUT),
     revoke,
     vpnClients: vpn ? () => vpn.manager.clients() : undefined,
@@ -94,6 +98,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   return {
     config,
     log,
+    security,
     store,
     tokenKeys,
     control,
@@ -107,6 +112,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
       await vpn?.state.close?.();
       await proxy.stop();
       await store.close();
+      security.stop();
     },
   };
 }
