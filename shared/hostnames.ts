@@ -2,10 +2,27 @@ import { ErrorCode, GatewayError } from './errors.ts';
 
 /** DNS allows 63 characters per label. */
 export const MAX_LABEL = 63;
-const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
-/** Service names as the protocol allows them; `--` is kept for the container/service separator. */
-export const SERVICE_NAME = /^[a-z0-9][a-z0-9-]*$/;
-const ORG_ID = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+/**
+ * One DNS label as the proxy's Host check admits it: lowercase letters, digits and inner `-`, at most 63.
+ * The Host check, container labels and service names all use this one rule, so a name the protocol
+ * accepts always builds a hostname the proxy can route.
+ */
+const LABEL_RULE = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const LABEL = new RegExp(`^${LABEL_RULE}$`);
+const HOST = new RegExp(`^${LABEL_RULE}(?:\\.${LABEL_RULE})*$`);
+/** Longest service name: leaves room for `uc-<container>--` in the 63-character label. */
+export const SERVICE_NAME_MAX = 50;
+/**
+ * Service names as the protocol allows them: one DNS label (so never a trailing `-`, which would end
+ * the hostname's first label with one). Inner `--` is allowed: container labels never hold `--`, so the
+ * first `--` in `uc-<c>--<s>` still splits container and service unambiguously.
+ */
+export const SERVICE_NAME = LABEL;
+const ORG_ID = LABEL;
+
+/** Whether `name` is a service name (the same test the protocol's ServiceName schema makes). */
+export const isServiceName = (name: string): boolean =>
+  name.length <= SERVICE_NAME_MAX && SERVICE_NAME.test(name);
 
 const badHostname = (message: string) => new GatewayError(ErrorCode.BadHostname, message, 400);
 
@@ -32,7 +49,7 @@ export function serviceHostname({ containerId, orgId, domain, service }: Hostnam
     service === undefined
       ? `uc-${containerLabel(containerId)}`
       : `uc-${containerLabel(containerId)}--${service}`;
-  if (service !== undefined && !SERVICE_NAME.test(service))
+  if (service !== undefined && !isServiceName(service))
     throw badHostname(`service name "${service}" is invalid`);
   if (first.length > MAX_LABEL)
     throw badHostname(`hostname label "${first}" is longer than ${MAX_LABEL} characters`);
@@ -41,6 +58,9 @@ export function serviceHostname({ containerId, orgId, domain, service }: Hostnam
     throw badHostname(`organisation id "${orgId}" does not make a DNS label`);
   const host = `${first}.${org}.${domain}`;
   if (host.length > 253) throw badHostname(`hostname "${host}" is longer than 253 characters`);
+  // The final word is the proxy's own Host check: a hostname it would refuse could never be reached.
+  if (normaliseHost(host) !== host || !isContainerHost(host, domain))
+    throw badHostname(`hostname "${host}" is not one the proxy accepts under "${domain}"`);
   return host;
 }
 
@@ -69,7 +89,6 @@ export function normaliseHost(host: string | undefined | null): string | undefin
   if (h.endsWith('.')) h = h.slice(0, -1);
   return HOST.test(h) ? h : undefined;
 }
-const HOST = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /** Whether a normalised host is a container hostname under `domain` (`uc-*.org-*.<domain>`: two labels before it). */
 export function isContainerHost(host: string, domain: string): boolean {

@@ -3,7 +3,7 @@
  * Wire types are `z.infer` of these schemas; nothing else defines them.
  */
 import { z } from 'zod';
-import { SERVICE_NAME } from './hostnames.ts';
+import { SERVICE_NAME, SERVICE_NAME_MAX } from './hostnames.ts';
 import { normaliseSystem, SystemStats } from './system-stats.ts';
 
 export { normaliseSystem, SystemStats };
@@ -82,10 +82,14 @@ export type AccessLevel = z.infer<typeof AccessLevel>;
 /** The access level of a service that names none, unless the gateway is configured otherwise. */
 export const DEFAULT_ACCESS: AccessLevel = 'project';
 
+/** The same rule the hostname builder applies (`isServiceName`): every accepted name makes a routable hostname. */
 export const ServiceName = z
   .string()
-  .max(50, 'a service name of at most 50 characters')
-  .regex(SERVICE_NAME, 'a service name: lowercase letters, digits and "-", starting with a letter or digit');
+  .max(SERVICE_NAME_MAX, `a service name of at most ${SERVICE_NAME_MAX} characters`)
+  .regex(
+    SERVICE_NAME,
+    'a service name: lowercase letters, digits and "-", starting and ending with a letter or digit',
+  );
 
 export const MapHttpService = z.object({
   type: z.literal('user-container:map-http-service'),

@@ -62,6 +62,17 @@ for (const [name, makeStore] of [
       expect(await store.resolve(host('c1', 'terminal'))).toMatchObject({ port: 7681 });
     });
 
+    it("registers the legacy images' service names (LEGACY-PROTOCOL.md, section 4)", async () => {
+      for (const name of ['terminal', 'jupyterlab', 'pgadmin4', 'n8n'])
+        expect((await h.post(token, mapBody(name, 8000))).status).toBe(200);
+      expect((await store.listServices('c1')).map((s) => s.name).sort()).toEqual([
+        'jupyterlab',
+        'n8n',
+        'pgadmin4',
+        'terminal',
+      ]);
+    });
+
     it('accepts Bearer and token prefixes, and a body without project_id', async () => {
       expect((await h.post(`Bearer ${token}`, mapBody('a', 1000))).status).toBe(200);
       expect((await h.post(`token ${token}`, mapBody('b', 1001, undefined))).status).toBe(200);
@@ -167,6 +178,20 @@ for (const [name, makeStore] of [
           await refused(await h.post(token, mapBody('a'.repeat(100), 80)), 400, 'GW_ERR_BAD_EVENT');
           await refused(await h.post(token, mapBody('Upper', 80)), 400, 'GW_ERR_BAD_EVENT');
         }));
+      it('a service name whose hostname the proxy would refuse (trailing "-")', () =>
+        unchanged(async () => {
+          for (const name of ['web-', 'web--'])
+            await refused(await h.post(token, mapBody(name, 80)), 400, 'GW_ERR_BAD_EVENT');
+        }));
+      it('a service name too long for the container id: its hostname label would pass 63', () =>
+        unchanged(
+          async () =>
+            void (await refused(
+              await h.post(await h.token('c'.repeat(20)), mapBody('s'.repeat(50), 80)),
+              400,
+              'GW_ERR_BAD_HOSTNAME',
+            )),
+        ));
       it('an unknown event type', () =>
         unchanged(async () => {
           const message = await refused(

@@ -7,6 +7,7 @@ import {
   normaliseHost,
   serviceHostname,
 } from '../../shared/hostnames.ts';
+import { ServiceName } from '../../shared/protocol.ts';
 
 const code = (f: () => unknown) => {
   try {
@@ -79,5 +80,74 @@ describe('hostnames', () => {
     expect(isContainerHost('uc-c1.org-o.evil.com', 'example.com')).toBe(false);
     expect(isContainerHost('x.uc-c1.org-o.example.com', 'example.com')).toBe(false);
     expect(isContainerHost('localhost', 'localhost')).toBe(false);
+  });
+
+  describe('a service name the protocol accepts always makes a hostname the proxy accepts', () => {
+    /** What the proxy admits as a container hostname (the Host check in front of the route table). */
+    const proxyAccepts = (host: string, domain: string) =>
+      normaliseHost(host) === host && isContainerHost(host, domain);
+    const parts = { containerId: 'c1', orgId: 'o1', domain: 'example.com' };
+    /** Every name over "a", "0" and "-" up to 6 characters: each shape of dash placement. */
+    const shapes = (max: number): string[] => {
+      let level = [''];
+      const all: string[] = [];
+      for (let n = 1; n <= max; n++) {
+        level = level.flatMap((p) => ['a', '0', '-'].map((ch) => p + ch));
+        all.push(...level);
+      }
+      return all;
+    };
+
+    it('holds for every short name, and the refused ones are exactly the non-labels', () => {
+      const accepted = shapes(6).filter((name) => ServiceName.safeParse(name).success);
+      expect(accepted.length).toBeGreaterThan(100);
+      for (const name of accepted)
+        for (const host of hostnamesFor(parts, name, true))
+          expect(proxyAccepts(host, parts.domain), host).toBe(true);
+      for (const name of shapes(6).filter((n) => !accepted.includes(n)))
+        expect(name.startsWith('-') || name.endsWith('-'), name).toBe(true);
+    });
+
+    const table: [string, boolean][] = [
+      ['web-', false],
+      ['-web', false],
+      ['-', false],
+      ['web--', false],
+      ['a--b', true],
+      ['web-1', true],
+      ['0', true],
+      ['1234567890', true],
+      ['a'.repeat(50), true],
+      ['a'.repeat(51), false],
+      // The names the legacy images register (LEGACY-PROTOCOL.md, section 4) and the image modules.
+      ['terminal', true],
+      ['jupyterlab', true],
+      ['pgadmin4', true],
+      ['n8n', true],
+    ];
+    for (const [name, ok] of table) {
+      it(`${JSON.stringify(name)}: ${ok ? 'accepted, and its hostnames pass the proxy' : 'refused'}`, () => {
+        expect(ServiceName.safeParse(name).success).toBe(ok);
+        if (ok)
+          for (const host of hostnamesFor(parts, name, true))
+            expect(proxyAccepts(host, parts.domain)).toBe(true);
+        else expect(code(() => serviceHostname({ ...parts, service: name }))).toBe(ErrorCode.BadHostname);
+      });
+    }
+
+    it('the longest container id with a 50-character name is refused as a whole, not half-built', () => {
+      const long = { ...parts, containerId: 'c'.repeat(20) };
+      expect(ServiceName.safeParse('s'.repeat(50)).success).toBe(true);
+      expect(code(() => serviceHostname({ ...long, service: 's'.repeat(50) }))).toBe(ErrorCode.BadHostname);
+      expect(proxyAccepts(serviceHostname({ ...long, service: 's'.repeat(38) }), parts.domain)).toBe(true);
+    });
+
+    it('the builder refuses anything the proxy would not take, whatever part makes it so', () => {
+      for (const domain of ['Example.com', 'example.com.', 'bad_domain.com', `${'d'.repeat(64)}.com`])
+        expect(
+          code(() => serviceHostname({ ...parts, domain, service: 'web' })),
+          domain,
+        ).toBe(ErrorCode.BadHostname);
+    });
   });
 });
