@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import { authRoutes } from '../control/auth-routes.ts';
 import type { ControlEnv } from '../control/env.ts';
 import { AccessGate } from '../proxy/access-gate.ts';
+import type { SecurityLog } from '../security-log.ts';
 import type { Store } from '../store/store.ts';
 import { IdentityAssertions } from './assertion.ts';
 import { loadAuthKeys } from './auth-keys.ts';
@@ -15,7 +16,12 @@ export interface SignIn {
   routes: Hono<ControlEnv>;
 }
 
-export async function buildSignIn(config: Config, store: Store, tokenKeys: TokenKeys): Promise<SignIn> {
+export async function buildSignIn(
+  config: Config,
+  store: Store,
+  tokenKeys: TokenKeys,
+  security: SecurityLog,
+): Promise<SignIn> {
   const gatewayOrigin = `${config.PUBLIC_SCHEME}://${config.GATEWAY_FQDN}`;
   const keys = await loadAuthKeys(config);
   const sessions = new SessionKeeper(keys.sessionSecret, Math.round(config.SESSION_TTL / 1000));
@@ -35,6 +41,7 @@ export async function buildSignIn(config: Config, store: Store, tokenKeys: Token
       portSuffix: /:\d+$/.exec(config.GATEWAY_FQDN)?.[0] ?? '',
       loginUrl: config.LOGIN_URL,
       devKey: tokenKeys.devKey,
+      security,
     }),
   };
 }

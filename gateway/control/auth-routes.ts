@@ -11,10 +11,12 @@ import type { IdentityAssertions } from '../auth/assertion.ts';
 import type { VerificationKey } from '../auth/container-token.ts';
 import { clearCookie, GATEWAY_COOKIE, readCookie, setCookie } from '../auth/cookies.ts';
 import type { DevKey } from '../auth/dev-key.ts';
+import { AUTHORIZE_PATH, createNextCheck } from '../auth/next-target.ts';
 import { mayAccess } from '../auth/policy.ts';
 import { GATEWAY_AUDIENCE, type SessionKeeper } from '../auth/sessions.ts';
 import { verifyUserToken } from '../auth/user-token.ts';
 import { errorAnswer } from '../proxy/pages.ts';
+import { type SecurityLog, SecurityReason } from '../security-log.ts';
 import type { Store } from '../store/store.ts';
 import { devLoginPage, mintUserToken } from './dev-login.ts';
 import type { ControlEnv } from './env.ts';
@@ -22,7 +24,6 @@ import type { ControlEnv } from './env.ts';
 const FLOW_ID = /^[A-Za-z0-9_-]{8,64}$/;
 const STATE = /^[A-Za-z0-9_-]{16,128}$/;
 const CODE_TTL_MS = 60_000;
-const AUTHORIZE = '/auth/authorize?';
 
 export interface AuthRoutesDeps {
   store: Store;
@@ -38,6 +39,7 @@ export interface AuthRoutesDeps {
   portSuffix: string;
   loginUrl?: string;
   devKey?: DevKey;
+  security: SecurityLog;
 }
 
 const refuse = (message: string) => new GatewayError(ErrorCode.BadRequest, message, 400);
@@ -46,13 +48,27 @@ const randomCode = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32)))
 export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
   const app = new Hono<ControlEnv>();
   const secure = deps.scheme === 'https';
+  const nextTarget = createNextCheck(deps.gatewayOrigin);
+  /** `next` as checked: a value that is present but not this gateway's authorize URL is dropped and logged. */
+  const checkedNext = (c: Context<ControlEnv>, next: unknown) => {
+    const target = nextTarget(next);
+    if (target === undefined && next !== undefined && next !== '')
+      deps.security.event(SecurityReason.RedirectRefused, { path: c.req.path });
+    return target;
+  };
+  /** The platform's login page, told to come back to `next` (an absolute URL on this gateway). */
+  const platformLogin = (loginUrl: string, next: string | undefined) => {
+    const url = new URL(loginUrl);
+    if (next !== undefined) url.searchParams.set('next', `${deps.gatewayOrigin}${next}`);
+    return url.href;
+  };
   const notFoundPage = (c: Context, hostname: string) => {
     const answer = errorAnswer({ code: ErrorCode.NoRoute, hostname }, true);
     return c.html(answer.body, 404);
   };
 
   /** Sets the gateway-host session from a verified user token and continues to `next`. */
-  const signIn = async (c: Context<ControlEnv>, userToken: string, next: string | undefined) => {
+  const signIn = async (c: Context<ControlEnv>, userToken: string, next: unknown) => {
     const { viewer, exp } = await verifyUserToken(userToken, deps.userTokenKey, deps.algorithms);
     const session = await deps.sessions.sign(viewer, GATEWAY_AUDIENCE, exp);
     c.header(
@@ -60,7 +76,7 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
       setCookie(GATEWAY_COOKIE, session.token, { maxAgeSeconds: session.maxAgeSeconds, secure }),
     );
     c.header('cache-control', 'no-store');
-    return c.redirect(next?.startsWith(AUTHORIZE) ? next : '/', 303);
+    return c.redirect(checkedNext(c, next) ?? '/', 303);
   };
 
   app.use('/auth/*', csrf({ origin: deps.gatewayOrigin }));
@@ -77,12 +93,8 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
       GATEWAY_AUDIENCE,
     );
     if (!viewer) {
-      const next = `${AUTHORIZE}${new URLSearchParams({ host: hostname, flow, state })}`;
-      if (deps.loginUrl)
-        return c.redirect(
-          `${deps.loginUrl}?${new URLSearchParams({ next: `${deps.gatewayOrigin}${next}` })}`,
-          302,
-        );
+      const next = `${AUTHORIZE_PATH}?${new URLSearchParams({ host: hostname, flow, state })}`;
+      if (deps.loginUrl) return c.redirect(platformLogin(deps.loginUrl, next), 302);
       if (deps.devKey) return c.redirect(`/auth/login?${new URLSearchParams({ next })}`, 302);
       throw new GatewayError(ErrorCode.Unauthorized, 'sign in through the platform first', 401);
     }
@@ -105,15 +117,11 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
   });
 
   app.get('/auth/login', (c) => {
-    const next = c.req.query('next') ?? '';
-    if (deps.loginUrl)
-      return c.redirect(
-        `${deps.loginUrl}?${new URLSearchParams({ next: `${deps.gatewayOrigin}${next}` })}`,
-        302,
-      );
+    const next = checkedNext(c, c.req.query('next'));
+    if (deps.loginUrl) return c.redirect(platformLogin(deps.loginUrl, next), 302);
     if (!deps.devKey)
       throw new GatewayError(ErrorCode.NotFound, 'no login page: sign in through the platform', 404);
-    return c.html(devLoginPage(next.startsWith(AUTHORIZE) ? next : ''));
+    return c.html(devLoginPage(next ?? ''));
   });
 
   app.post('/auth/login', async (c) => {
@@ -121,14 +129,14 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
     const bearer = c.req.header('authorization')?.replace(/^bearer\s+/i, '');
     const token = typeof form.token === 'string' ? form.token : bearer;
     if (!token) throw refuse('a user token is required');
-    return signIn(c, token, typeof form.next === 'string' ? form.next : undefined);
+    return signIn(c, token, form.next);
   });
 
   app.post('/auth/dev-login', async (c) => {
     if (!deps.devKey) throw new GatewayError(ErrorCode.NotFound, 'development login is off', 404);
     const form = await c.req.parseBody();
     const token = await mintUserToken(deps.devKey, form);
-    return signIn(c, token, typeof form.next === 'string' ? form.next : undefined);
+    return signIn(c, token, form.next);
   });
 
   app.post('/auth/logout', (c) => {
