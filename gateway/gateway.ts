@@ -81,9 +81,9 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   });
   const revoke = async (containerId: string) => {
     const killed = (await vpn?.manager.revoke(containerId))?.killed ?? 0;
-    const routesRemoved = await store.removeContainer(containerId);
+    // Marks it for good and removes it in one step; publishes `revoked` in every mode.
+    const routesRemoved = (await store.revokeContainer(containerId)).removed;
     proxy.websockets.closeContainer(containerId);
-    if (vpn) await store.announceRevoked(containerId);
     log.info('container revoked', { containerId, routesRemoved, vpnClientsKilled: killed });
     return { containerId, routesRemoved, vpnClientsKilled: killed };
   };

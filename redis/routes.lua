@@ -1,4 +1,5 @@
--- Shared by map_service.lua, unmap_service.lua and remove_container.lua (concatenated before each).
+-- Shared by map_service.lua, unmap_service.lua, remove_container.lua and revoke_container.lua
+-- (concatenated before each).
 -- KEYS (all in hash slot {rt}): 1 containers SET, 2 container HASH, 3 services HASH, 4 hosts HASH, 5 version.
 
 local function route_json(c, svc)
@@ -49,4 +50,22 @@ local function oldest(services)
     if best == nil or svc.createdAt < best.createdAt or (svc.createdAt == best.createdAt and svc.name < best.name) then best = svc end
   end
   return best
+end
+
+-- Deletes a loaded container: its hostnames, record, services (KEYS 1-4) and activity field (KEYS[6]).
+-- Returns the hostnames it touched (for publish).
+local function delete_container(cid, c)
+  local touched = {}
+  for _, svc in pairs(load_services()) do
+    redis.call('HDEL', KEYS[4], svc.hostname)
+    touched[svc.hostname] = true
+  end
+  if c.primary ~= '' then
+    redis.call('HDEL', KEYS[4], c.alias)
+    touched[c.alias] = true
+  end
+  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('SREM', KEYS[1], cid)
+  redis.call('HDEL', KEYS[6], cid)
+  return touched
 end

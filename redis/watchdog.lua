@@ -1,5 +1,6 @@
--- KEYS (slot {c:<cid>}): 1 health HASH, 2 history ZSET.
+-- KEYS (slot {c:<cid>}): 1 health HASH, 2 history ZSET, 3 revoked mark (a revoked container writes nothing).
 -- ARGV: 1 now (ms), 2 stats JSON, 3 liveness timeout (ms), 4 history horizon (ms), 5 history cap, 6 cid, 7 channel
+if redis.call('EXISTS', KEYS[3]) == 1 then return redis.error_reply('GW_REVOKED ' .. ARGV[6]) end
 local now, timeout = tonumber(ARGV[1]), tonumber(ARGV[3])
 local prev = tonumber(redis.call('HGET', KEYS[1], 'beat'))
 local beat = now

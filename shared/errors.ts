@@ -8,6 +8,12 @@ export const ErrorCode = {
   Forbidden: 'GW_ERR_FORBIDDEN',
   ProjectMismatch: 'GW_ERR_PROJECT_MISMATCH',
   SourceMismatch: 'GW_ERR_SOURCE_MISMATCH',
+  /** The container was revoked (for good): its events are refused. */
+  ContainerRevoked: 'GW_ERR_CONTAINER_REVOKED',
+  /** A registration whose upstream would be one of the gateway's own listeners. */
+  OwnListener: 'GW_ERR_OWN_LISTENER',
+  /** An admin action named a container id the gateway has no trace of. */
+  UnknownContainer: 'GW_ERR_UNKNOWN_CONTAINER',
   BadHostname: 'GW_ERR_BAD_HOSTNAME',
   HostnameConflict: 'GW_ERR_HOSTNAME_CONFLICT',
   NotFound: 'GW_ERR_NOT_FOUND',
@@ -16,6 +22,8 @@ export const ErrorCode = {
   UpstreamRefused: 'GW_ERR_UPSTREAM_REFUSED',
   UpstreamTimeout: 'GW_ERR_UPSTREAM_TIMEOUT',
   UpstreamFailed: 'GW_ERR_UPSTREAM_FAILED',
+  /** The app answered a WebSocket handshake with something other than 101 (Deno and Bun only say so). */
+  UpgradeRefused: 'GW_ERR_UPGRADE_REFUSED',
   StoreUnavailable: 'GW_ERR_STORE_UNAVAILABLE',
   AddressPoolExhausted: 'GW_ERR_ADDRESS_POOL_EXHAUSTED',
   BadConfig: 'GW_ERR_BAD_CONFIG',

@@ -5,10 +5,12 @@ import { ChangeFeed } from './change-feed.ts';
 import {
   type ContainerRecord,
   type ContainerRegistration,
+  containerRevoked,
   type Health,
   HISTORY_MAX,
   HISTORY_MS,
   type ResolvedRoute,
+  type Revocation,
   type Route,
   type ServiceMapping,
   type ServiceRecord,
@@ -31,9 +33,12 @@ export class MemoryStore implements Store {
   /** hostname -> [containerId, service]: the route table index. */
   readonly #hosts = new Map<string, [string, string]>();
   readonly #feed = new ChangeFeed();
+  /** Revoked container ids, for good. */
+  readonly #revoked = new Set<string>();
   #version = 0;
 
   async mapService(reg: ContainerRegistration, svc: ServiceMapping, now: number): Promise<boolean> {
+    if (this.#revoked.has(reg.containerId)) throw containerRevoked(reg.containerId);
     const existing = this.#containers.get(reg.containerId);
     this.#checkHost(svc.hostname, reg.containerId, svc.name);
     this.#checkHost(reg.alias, reg.containerId);
@@ -106,6 +111,20 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  async revokeContainer(containerId: string, options: { onlyIfKnown?: boolean } = {}): Promise<Revocation> {
+    const was = this.#revoked.has(containerId);
+    if (!was && options.onlyIfKnown && !this.#containers.has(containerId))
+      return { status: 'unknown', removed: false };
+    this.#revoked.add(containerId);
+    const removed = await this.removeContainer(containerId);
+    this.#feed.emit({ kind: 'revoked', containerId });
+    return { status: was ? 'already-revoked' : 'revoked', removed };
+  }
+
+  async isRevoked(containerId: string): Promise<boolean> {
+    return this.#revoked.has(containerId);
+  }
+
   async getContainer(containerId: string): Promise<ContainerRecord | null> {
     const state = this.#containers.get(containerId);
     return state ? { ...state.record } : null;
@@ -140,6 +159,7 @@ export class MemoryStore implements Store {
     now: number,
     livenessTimeoutMs: number,
   ): Promise<void> {
+    if (this.#revoked.has(reg.containerId)) throw containerRevoked(reg.containerId);
     let state = this.#containers.get(reg.containerId);
     if (!state) {
       state = this.#newContainer(reg, now);
@@ -189,10 +209,6 @@ export class MemoryStore implements Store {
     const entry = this.#codes.get(code);
     this.#codes.delete(code);
     return entry && entry.expiresAt > Date.now() ? entry.value : null;
-  }
-
-  async announceRevoked(containerId: string): Promise<void> {
-    this.#feed.emit({ kind: 'revoked', containerId });
   }
 
   async subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>> {

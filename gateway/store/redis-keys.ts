@@ -11,8 +11,12 @@ export const RedisKeys = {
   hosts: 'dg:{rt}:hosts',
   version: 'dg:{rt}:version',
   activity: 'dg:{rt}:activity',
+  // Revocation is checked inside the scripts whose writes it forbids, so each slot that a container's
+  // events write holds its own mark: the route table's SET, the container's own key (watchdogs).
+  revoked: 'dg:{rt}:revoked',
   health: (cid: string) => `dg:{c:${cid}}:health`,
   history: (cid: string) => `dg:{c:${cid}}:history`,
+  revokedMark: (cid: string) => `dg:{c:${cid}}:revoked`,
   authCode: (code: string) => `dg:{auth}:code:${code}`,
   changes: 'dg:changes',
   // VPN state shares the hash tag {vpn}: allocation changes both address indexes and the cursor atomically.
@@ -33,8 +37,10 @@ export const DOCUMENTED_PATTERNS = [
   RedisKeys.hosts,
   RedisKeys.version,
   RedisKeys.activity,
+  RedisKeys.revoked,
   RedisKeys.health('<cid>'),
   RedisKeys.history('<cid>'),
+  RedisKeys.revokedMark('<cid>'),
   RedisKeys.authCode('<code>'),
   RedisKeys.vpnAddresses,
   RedisKeys.vpnAddressOwners,

@@ -8,6 +8,7 @@ export interface ScriptCommands {
   dgMapService(...args: (string | number)[]): Promise<number>;
   dgUnmapService(...args: string[]): Promise<number>;
   dgRemoveContainer(...args: string[]): Promise<number>;
+  dgRevokeContainer(...args: string[]): Promise<[status: string, removed: number]>;
   dgTouchContainer(...args: (string | number)[]): Promise<number>;
   dgWatchdog(...args: (string | number)[]): Promise<number>;
   dgActivity(...args: (string | number)[]): Promise<number>;
@@ -18,11 +19,12 @@ export function defineScripts(redis: Redis): Redis & ScriptCommands {
   const routes = read('routes');
   // The activity script takes a variable number of keys: its callers pass the count first.
   const defs: [keyof ScriptCommands, string, number | undefined][] = [
-    ['dgMapService', `${routes}\n${read('map_service')}`, 5],
+    ['dgMapService', `${routes}\n${read('map_service')}`, 6],
     ['dgUnmapService', `${routes}\n${read('unmap_service')}`, 5],
     ['dgRemoveContainer', `${routes}\n${read('remove_container')}`, 6],
-    ['dgTouchContainer', read('touch_container'), 2],
-    ['dgWatchdog', read('watchdog'), 2],
+    ['dgRevokeContainer', `${routes}\n${read('revoke_container')}`, 7],
+    ['dgTouchContainer', read('touch_container'), 3],
+    ['dgWatchdog', read('watchdog'), 3],
     ['dgActivity', read('activity'), undefined],
   ];
   for (const [name, lua, numberOfKeys] of defs)

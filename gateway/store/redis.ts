@@ -9,10 +9,12 @@ import { defineScripts, type ScriptCommands } from './redis-scripts.ts';
 import {
   type ContainerRecord,
   type ContainerRegistration,
+  containerRevoked,
   type Health,
   HISTORY_MAX,
   HISTORY_MS,
   type ResolvedRoute,
+  type Revocation,
   type Route,
   type ServiceMapping,
   type ServiceRecord,
@@ -29,11 +31,13 @@ const registrationArgs = (reg: ContainerRegistration, now: number) =>
 
 const routeKeys = (cid: string) => [K.containers, K.container(cid), K.services(cid), K.hosts, K.version];
 
-/** Turns a script's conflict reply into the typed error; anything else is a store failure. */
+/** Turns a script's refusal (conflict, revoked) into the typed error; anything else is a store failure. */
 function storeError(err: unknown): GatewayError {
   const message = err instanceof Error ? err.message : String(err);
   const host = /GW_CONFLICT (\S+)/.exec(message)?.[1];
   if (host) return conflict(`hostname ${host} is already taken by another container or service`);
+  const revoked = /GW_REVOKED (\S+)/.exec(message)?.[1];
+  if (revoked) return containerRevoked(revoked);
   return new GatewayError(ErrorCode.StoreUnavailable, 'the store failed to answer', 503);
 }
 
@@ -76,6 +80,7 @@ export class RedisStore implements Store {
     const changed = await this.#redis
       .dgMapService(
         ...routeKeys(reg.containerId),
+        K.revoked,
         ...args,
         svc.access ?? '',
         svc.primary ? '1' : '0',
@@ -102,6 +107,39 @@ export class RedisStore implements Store {
     await this.#redis.del(K.health(containerId), K.history(containerId));
     this.#recorded.delete(containerId);
     return removed === 1;
+  }
+
+  async revokeContainer(containerId: string, options: { onlyIfKnown?: boolean } = {}): Promise<Revocation> {
+    const cid = containerId;
+    const [status, removed] = await this.#redis
+      .dgRevokeContainer(
+        ...routeKeys(cid),
+        K.activity,
+        K.revoked,
+        cid,
+        K.changes,
+        options.onlyIfKnown ? '1' : '0',
+      )
+      .catch((e) => Promise.reject(storeError(e)));
+    if (status === 'unknown') return { status, removed: false };
+    this.#recorded.delete(cid);
+    // The container's own slot gets the mark too, in one transaction with the deletes: watchdog.lua checks
+    // it there (gateways that remember the container skip touch_container.lua and its check).
+    const results = await this.#redis
+      .multi()
+      .set(K.revokedMark(cid), '1')
+      .del(K.health(cid), K.history(cid))
+      .exec()
+      .catch((e) => Promise.reject(storeError(e)));
+    if (!results || results.some(([err]) => err)) throw storeError(new Error('revocation mark not written'));
+    return { status: status as Revocation['status'], removed: removed === 1 };
+  }
+
+  async isRevoked(containerId: string): Promise<boolean> {
+    const member = await this.#redis
+      .sismember(K.revoked, containerId)
+      .catch((e) => Promise.reject(storeError(e)));
+    return member === 1;
   }
 
   async getContainer(containerId: string): Promise<ContainerRecord | null> {
@@ -164,13 +202,14 @@ export class RedisStore implements Store {
     const touch = this.#recorded.has(cid)
       ? undefined
       : this.#redis
-          .dgTouchContainer(K.containers, K.container(cid), ...registrationArgs(reg, now))
+          .dgTouchContainer(K.containers, K.container(cid), K.revoked, ...registrationArgs(reg, now))
           .then(() => this.#remember(cid));
     await Promise.all([
       touch,
       this.#redis.dgWatchdog(
         K.health(cid),
         K.history(cid),
+        K.revokedMark(cid),
         now,
         JSON.stringify(stats),
         livenessTimeoutMs,
@@ -216,12 +255,6 @@ export class RedisStore implements Store {
 
   async takeAuthCode(code: string): Promise<string | null> {
     return this.#redis.getdel(K.authCode(code)).catch((e) => Promise.reject(storeError(e)));
-  }
-
-  async announceRevoked(containerId: string): Promise<void> {
-    await this.#redis
-      .publish(K.changes, JSON.stringify({ kind: 'revoked', containerId }))
-      .catch((e) => Promise.reject(storeError(e)));
   }
 
   async subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>> {

@@ -2,6 +2,7 @@
  * The store: containers, their services and hostnames (the route table), liveness, stats and activity,
  * and a change feed. Two implementations (memory, Redis) pass one contract suite (test/store/).
  */
+import { ErrorCode, forbidden, type GatewayError } from '../../shared/errors.ts';
 import type { AccessLevel, ContainerIdentity, SystemStats } from '../../shared/protocol.ts';
 
 export interface ContainerRecord extends ContainerIdentity {
@@ -83,11 +84,24 @@ export interface ServiceMapping {
   hostname: string;
 }
 
+/** What `revokeContainer` found and did. */
+export interface Revocation {
+  /** `unknown`: no record and never revoked, with `onlyIfKnown` asked: nothing was written. */
+  status: 'revoked' | 'already-revoked' | 'unknown';
+  /** Whether a container record (with its routes, health and history) was removed. */
+  removed: boolean;
+}
+
+/** A revoked container's event, refused (403) by the write it would have made. */
+export const containerRevoked = (containerId: string): GatewayError =>
+  forbidden(ErrorCode.ContainerRevoked, `container ${containerId} is revoked`);
+
 export interface Store {
   /**
    * Registers a service (and its container, on first sight), atomically with its hostnames.
    * Idempotent: a repeat changes nothing and publishes nothing. A changed port or upstream updates in place.
-   * Throws GW_ERR_HOSTNAME_CONFLICT when a hostname belongs to another container or service.
+   * Throws GW_ERR_HOSTNAME_CONFLICT when a hostname belongs to another container or service, and
+   * GW_ERR_CONTAINER_REVOKED for a revoked container (checked atomically with the write).
    * Returns whether anything changed.
    */
   mapService(container: ContainerRegistration, service: ServiceMapping, now: number): Promise<boolean>;
@@ -95,6 +109,13 @@ export interface Store {
   unmapService(containerId: string, name: string): Promise<boolean>;
   /** Removes a container, its services, hostnames, health and history. */
   removeContainer(containerId: string): Promise<boolean>;
+  /**
+   * Revokes a container for good: marks it and removes it as removeContainer does, in one atomic step,
+   * then publishes `revoked`. From then on mapService and recordWatchdog refuse it. With `onlyIfKnown`,
+   * an id without a record that was never revoked is left alone (`unknown`).
+   */
+  revokeContainer(containerId: string, options?: { onlyIfKnown?: boolean }): Promise<Revocation>;
+  isRevoked(containerId: string): Promise<boolean>;
 
   getContainer(containerId: string): Promise<ContainerRecord | null>;
   listContainers(): Promise<ContainerRecord[]>;
@@ -110,6 +131,7 @@ export interface Store {
   /**
    * Records a watchdog: latest stats, one-hour history, last beat. Creates the container record when
    * absent (without routes). Publishes a `liveness` change when the container was offline before.
+   * Throws GW_ERR_CONTAINER_REVOKED for a revoked container, writing nothing.
    */
   recordWatchdog(
     container: ContainerRegistration,
@@ -126,9 +148,6 @@ export interface Store {
   putAuthCode(code: string, value: string, ttlMs: number): Promise<void>;
   /** Returns and deletes a code's value, atomically: a second redeem gets null (single use). */
   takeAuthCode(code: string): Promise<string | null>;
-
-  /** Tells every gateway (through the change feed) that a container was revoked. */
-  announceRevoked(containerId: string): Promise<void>;
 
   /** Subscribes to the change feed; resolves once the subscription is live. */
   subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>>;

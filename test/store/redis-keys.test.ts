@@ -39,6 +39,8 @@ it('writes only documented keys, and all of them, through every store and VPN st
   await store.recordWatchdog(reg('c2'), stats(), Date.now(), 45_000);
   await store.unmapService('c1', 'web');
   await store.putAuthCode('abc', '{}', 60_000);
+  await store.mapService(reg('c3'), svc('c3', 'web', 8080), Date.now());
+  await store.revokeContainer('c3');
   const vpn = new RedisVpnState(redis.url);
   await vpn.allocateAddress('c1');
   await vpn.allocateAddress('c2');
