@@ -2,9 +2,10 @@
  * The gateway-host side of browser sign-in: the authorize endpoint (checks the user's session and the
  * target's policy, hands out a one-time code bound to the hostname), the platform login (user token ->
  * gateway session), a development login page, logout, and the JWKS apps verify assertions with.
+ * Posts are taken only from the gateway's own pages, and the login post also from LOGIN_URL's origin
+ * (`auth/origin-guard.ts`); every `next` passes `auth/next-target.ts`.
  */
 import { type Context, Hono } from 'hono';
-import { csrf } from 'hono/csrf';
 import { ErrorCode, GatewayError } from '../../shared/errors.ts';
 import { isContainerHost, normaliseHost } from '../../shared/hostnames.ts';
 import type { IdentityAssertions } from '../auth/assertion.ts';
@@ -12,6 +13,7 @@ import type { VerificationKey } from '../auth/container-token.ts';
 import { clearCookie, GATEWAY_COOKIE, readCookie, setCookie } from '../auth/cookies.ts';
 import type { DevKey } from '../auth/dev-key.ts';
 import { AUTHORIZE_PATH, createNextCheck } from '../auth/next-target.ts';
+import { createOriginGuard } from '../auth/origin-guard.ts';
 import { mayAccess } from '../auth/policy.ts';
 import { GATEWAY_AUDIENCE, type SessionKeeper } from '../auth/sessions.ts';
 import { verifyUserToken } from '../auth/user-token.ts';
@@ -79,7 +81,20 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
     return c.redirect(checkedNext(c, next) ?? '/', 303);
   };
 
-  app.use('/auth/*', csrf({ origin: deps.gatewayOrigin }));
+  const originAdmitted = createOriginGuard(deps.gatewayOrigin, deps.loginUrl);
+  app.use('/auth/*', async (c, next) => {
+    const request = {
+      method: c.req.method,
+      path: c.req.path,
+      origin: c.req.header('origin'),
+      secFetchSite: c.req.header('sec-fetch-site'),
+    };
+    if (!originAdmitted(request)) {
+      deps.security.event(SecurityReason.CsrfRefused, { method: request.method, path: request.path });
+      throw new GatewayError(ErrorCode.Forbidden, 'this form may not be posted from another site', 403);
+    }
+    await next();
+  });
 
   app.get('/auth/authorize', async (c) => {
     const { host = '', flow = '', state = '' } = c.req.query();
