@@ -9,6 +9,7 @@ import { createControlApp } from './control/app.ts';
 import { type ControlEnv, plainAddress } from './control/env.ts';
 import { storeReadiness } from './control/health.ts';
 import { storeInventory } from './control/inventory.ts';
+import { createRevoker } from './control/revocation.ts';
 import type { Logger } from './log.ts';
 import { buildProxy, type ProxyParts } from './proxy/build.ts';
 import { startRetention } from './routes/retention.ts';
@@ -75,18 +76,18 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     upstreamOf: vpn
       ? (identity, connection) => vpn.manager.upstreamOf(identity, connection)
       : async (_identity, connection) => plainAddress(connection.remoteAddress),
+    security,
     log,
     bodyLimitBytes: config.EVENT_BODY_LIMIT,
     readiness,
   });
-  const revoke = async (containerId: string) => {
-    const killed = (await vpn?.manager.revoke(containerId))?.killed ?? 0;
-    // Marks it for good and removes it in one step; publishes `revoked` in every mode.
-    const routesRemoved = (await store.revokeContainer(containerId)).removed;
-    proxy.websockets.closeContainer(containerId);
-    log.info('container revoked', { containerId, routesRemoved, vpnClientsKilled: killed });
-    return { containerId, routesRemoved, vpnClientsKilled: killed };
-  };
+  const revoke = createRevoker({
+    store,
+    vpn: vpn?.manager,
+    closeWebSockets: (containerId) => proxy.websockets.closeContainer(containerId),
+    security,
+    log,
+  });
   const admin = createAdminApp({
     log,
     readiness,

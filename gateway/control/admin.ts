@@ -9,6 +9,7 @@ const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$/;
 
 import { mountHealth, type ReadinessCheck } from './health.ts';
 import type { Inventory } from './inventory.ts';
+import type { RevocationResult } from './revocation.ts';
 
 export interface AdminAppDeps {
   log: Logger;
@@ -16,8 +17,11 @@ export interface AdminAppDeps {
   /** Prometheus text exposition of the gateway's metrics. */
   metrics: () => string;
   inventory: Inventory;
-  /** Revokes a container everywhere it has a foothold (routes, WebSockets, certificate, VPN client, address). */
-  revoke: (containerId: string) => Promise<unknown>;
+  /**
+   * Revokes a container for good, everywhere it has a foothold (routes, WebSockets, certificate, VPN
+   * client, address); throws GW_ERR_UNKNOWN_CONTAINER (404) for an id the gateway has no trace of.
+   */
+  revoke: (containerId: string) => Promise<RevocationResult>;
   /** Connected VPN clients; absent when the VPN is off. */
   vpnClients?: () => unknown[];
 }

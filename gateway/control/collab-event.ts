@@ -1,15 +1,17 @@
 /** POST /collab/event: what containers send (service registration, watchdog, activity). */
 import type { Context } from 'hono';
-import { ErrorCode, forbidden } from '../../shared/errors.ts';
+import { ErrorCode, forbidden, GatewayError } from '../../shared/errors.ts';
 import { hostnamesFor, serviceHostname } from '../../shared/hostnames.ts';
 import {
   type AccessLevel,
   activityMillis,
+  type ContainerEvent,
   type ContainerIdentity,
   normaliseSystem,
 } from '../../shared/protocol.ts';
 import type { ContainerTokenVerifier } from '../auth/container-token.ts';
-import type { ContainerRegistration, Store } from '../store/store.ts';
+import { type SecurityLog, SecurityReason } from '../security-log.ts';
+import { type ContainerRegistration, containerRevoked, type Store } from '../store/store.ts';
 import type { ConnectionInfo, ControlEnv } from './env.ts';
 import { parseEventBody } from './event-parse.ts';
 
@@ -29,6 +31,8 @@ export interface CollabEventDeps {
   accessLevels: ReadonlySet<string>;
   /** Level of a new service whose map event names none. */
   defaultAccess: AccessLevel;
+  /** Refused revoked containers (and registrations onto the gateway's own listeners) are logged here. */
+  security: SecurityLog;
 }
 
 export function collabEventHandler(deps: CollabEventDeps) {
@@ -39,7 +43,33 @@ export function collabEventHandler(deps: CollabEventDeps) {
     if (body.project_id !== undefined && body.project_id !== identity.projectId) {
       throw forbidden(ErrorCode.ProjectMismatch, "project_id does not match the container token's project");
     }
-    const upstream = await deps.upstreamOf(identity, c.env);
+    const event = body.event;
+    try {
+      return await handle(identity, event, c);
+    } catch (err) {
+      if (err instanceof GatewayError && err.code === ErrorCode.ContainerRevoked)
+        deps.security.event(SecurityReason.RevokedContainerRefused, {
+          containerId: identity.containerId,
+          event: event.type,
+        });
+      throw err;
+    }
+  };
+
+  async function handle(identity: ContainerIdentity, event: ContainerEvent, c: Context<ControlEnv>) {
+    // Unmap and activity write nothing for a container without a record, as a revoked one is: ask.
+    // Map and watchdog are refused by the store, atomically with their writes.
+    if (
+      (event.type === 'user-container:unmap-http-service' || event.type === 'user-container:activity') &&
+      (await store.isRevoked(identity.containerId))
+    )
+      throw containerRevoked(identity.containerId);
+    const upstream = await deps.upstreamOf(identity, c.env).catch(async (err: unknown) => {
+      // With the VPN on, a revoked container has lost its address: say why it is refused.
+      if (await store.isRevoked(identity.containerId).catch(() => false))
+        throw containerRevoked(identity.containerId);
+      throw err;
+    });
     const parts = { containerId: identity.containerId, orgId: identity.orgId, domain };
     const registration: ContainerRegistration = {
       ...identity,
@@ -47,7 +77,6 @@ export function collabEventHandler(deps: CollabEventDeps) {
       gateway: gatewayId,
       alias: serviceHostname(parts),
     };
-    const event = body.event;
     switch (event.type) {
       case 'user-container:map-http-service': {
         if (event.access && !deps.accessLevels.has(event.access)) {
@@ -89,5 +118,5 @@ export function collabEventHandler(deps: CollabEventDeps) {
         break;
     }
     return c.json({});
-  };
+  }
 }

@@ -22,6 +22,14 @@ import type { VpnStateStore } from './vpn-state.ts';
 
 const DEVICE = 'tun0';
 
+/** What a VPN revocation did. */
+export interface VpnRevocation {
+  /** Clients of this gateway's OpenVPN that were cut. */
+  killed: number;
+  /** The VPN had marked the container revoked before. */
+  alreadyRevoked: boolean;
+}
+
 export interface VpnManagerDeps {
   config: Config;
   log: Logger;
@@ -145,12 +153,25 @@ export class VpnManager {
     return (this.#supervisor.management?.clients() ?? []).filter((c) => !this.#killed.has(c.cid));
   }
 
-  /** Revokes a container: CRL updated, its clients killed (HALT), its address released. */
-  async revoke(containerId: string): Promise<{ killed: number }> {
-    await this.#deps.pki.revoke(containerId, join(this.#dir, 'crl.pem'));
+  /**
+   * Revokes a container: marked for good, CRL updated, its clients killed (HALT), its address released.
+   * With `onlyIfKnown`, a container the VPN has no trace of (no address, no certificate, never revoked)
+   * is left alone: null, nothing written.
+   */
+  async revoke(containerId: string, options: { onlyIfKnown?: boolean } = {}): Promise<VpnRevocation | null> {
+    const { state, pki } = this.#deps;
+    const alreadyRevoked = await state.isRevoked(containerId);
+    if (options.onlyIfKnown && !alreadyRevoked) {
+      const [address, serial] = await Promise.all([
+        state.addressOf(containerId),
+        state.clientSerial(containerId),
+      ]);
+      if (address === null && serial === null) return null;
+    }
+    await pki.revoke(containerId, join(this.#dir, 'crl.pem'));
     const killed = await this.#killClients(containerId);
-    await this.#deps.state.releaseAddress(containerId);
-    return { killed };
+    await state.releaseAddress(containerId);
+    return { killed, alreadyRevoked };
   }
 
   /**

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { mintContainerToken } from '../../gateway/auth/container-token.ts';
 import { readDevKey } from '../../gateway/auth/dev-key.ts';
+import type { RevocationResult } from '../../gateway/control/revocation.ts';
 import { parseDuration } from '../../gateway/duration.ts';
 import type { ConnectedClient } from '../../gateway/vpn/management.ts';
 import { adminApiSource, redisSource, type Source } from './source.ts';
@@ -14,7 +15,8 @@ const USAGE = `usage: gatewayctl <command> [--json]
   health                     last watchdog age and online/offline per container
   watch                      route changes and containers coming online, live (needs REDIS_URL)
   vpn                        connected VPN clients (admin API)
-  revoke ID                  revoke a container: routes, WebSockets, certificate, VPN client, address (admin API)
+  revoke ID                  revoke a container for good: routes, WebSockets, certificate, VPN client, address
+                             (admin API); an id the gateway has no trace of is an error
   token --container ID --project UUID --org UUID [--ttl 365d]
                              mint a development container token (needs the gateway's DATA_DIR)
 environment: REDIS_URL (read Redis directly), else the admin API at 127.0.0.1:ADMIN_PORT (9090);
@@ -124,11 +126,12 @@ async function adminCommand(command: 'vpn' | 'revoke', id: string | undefined): 
   const body = (await res.json()) as unknown;
   if (!res.ok) fail(`${command}: ${(body as { error?: { message?: string } }).error?.message ?? res.status}`);
   if (command === 'revoke') {
-    const r = body as { containerId: string; routesRemoved: boolean; vpnClientsKilled: number };
-    return print(
-      body,
-      () =>
-        `revoked ${r.containerId}: routes ${r.routesRemoved ? 'removed' : 'none'}, VPN clients killed ${r.vpnClientsKilled}`,
+    const r = body as RevocationResult;
+    const what = `routes ${r.routesRemoved ? 'removed' : 'none'}, VPN clients killed ${r.vpnClientsKilled}`;
+    return print(body, () =>
+      r.alreadyRevoked
+        ? `${r.containerId} was already revoked (still revoked): ${what}`
+        : `revoked ${r.containerId}: ${what}`,
     );
   }
   const now = Date.now();

@@ -100,6 +100,28 @@ describe('gatewayctl', () => {
     }
   });
 
+  it('revokes a container, says so when it was already revoked, and fails on an unknown id', async () => {
+    const admin = { ADMIN_PORT: String(gw.adminPort) };
+    const token = await gw.token('uc_revoke', PROJECT, ORG);
+    const map = await fetch(`${gw.base}/collab/event`, {
+      method: 'POST',
+      body: mapBody('web', 8080),
+      headers: { authorization: token },
+    });
+    expect(map.status).toBe(200);
+    expect((await ctl(['revoke', 'uc_revoke'], admin)).stdout).toBe(
+      'revoked uc_revoke: routes removed, VPN clients killed 0\n',
+    );
+    expect((await ctl(['revoke', 'uc_revoke'], admin)).stdout).toBe(
+      'uc_revoke was already revoked (still revoked): routes none, VPN clients killed 0\n',
+    );
+    await expect(ctl(['revoke', 'uc_never_seen'], admin)).rejects.toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: expect.stringContaining('no container "uc_never_seen" is known to this gateway'),
+    });
+  });
+
   it('fails with a clear message on a bad command or missing token options', async () => {
     await expect(ctl(['frobnicate'])).rejects.toMatchObject({
       code: 2,

@@ -3,8 +3,10 @@ import { generateKeyPair, SignJWT } from 'jose';
 import { createContainerTokenVerifier, mintContainerToken } from '../../gateway/auth/container-token.ts';
 import type { DevKey } from '../../gateway/auth/dev-key.ts';
 import { createControlApp } from '../../gateway/control/app.ts';
+import type { CollabEventDeps } from '../../gateway/control/collab-event.ts';
 import { plainAddress } from '../../gateway/control/env.ts';
 import { silentLogger } from '../../gateway/log.ts';
+import type { SecurityLog, SecurityReason } from '../../gateway/security-log.ts';
 import type { Store } from '../../gateway/store/store.ts';
 
 export const ORG = '0b7e6a5c-3f1e-4d2a-9c8b-1a2b3c4d5e6f';
@@ -16,8 +18,25 @@ export async function testKey(): Promise<DevKey> {
   return { alg: 'RS256', kid: 'test', privateKey, publicKey };
 }
 
-export async function controlHarness(store: Store, opts: { bodyLimitBytes?: number } = {}) {
+/** A SecurityLog that keeps every event, for tests to assert on. */
+export function recordingSecurityLog(): SecurityLog & {
+  events: [SecurityReason, Record<string, unknown>][];
+} {
+  const events: [SecurityReason, Record<string, unknown>][] = [];
+  return {
+    events,
+    event: (reason, fields = {}) => void events.push([reason, fields]),
+    render: () => '',
+    stop() {},
+  };
+}
+
+export async function controlHarness(
+  store: Store,
+  opts: { bodyLimitBytes?: number; upstreamOf?: CollabEventDeps['upstreamOf'] } = {},
+) {
   const key = await testKey();
+  const security = recordingSecurityLog();
   const app = createControlApp({
     store,
     verifier: createContainerTokenVerifier(key.publicKey, ['RS256']),
@@ -25,7 +44,8 @@ export async function controlHarness(store: Store, opts: { bodyLimitBytes?: numb
     gatewayId: 'gw-test',
     livenessTimeoutMs: 45_000,
     now: Date.now,
-    upstreamOf: async (_identity, connection) => plainAddress(connection.remoteAddress),
+    upstreamOf: opts.upstreamOf ?? (async (_identity, connection) => plainAddress(connection.remoteAddress)),
+    security,
     log: silentLogger,
     bodyLimitBytes: opts.bodyLimitBytes ?? 65_536,
     accessLevels: new Set(['public', 'org', 'project', 'owner']),
@@ -60,7 +80,7 @@ export async function controlHarness(store: Store, opts: { bodyLimitBytes?: numb
       .setExpirationTime('1h')
       .sign(other.privateKey);
   };
-  return { app, key, token, post, foreignToken };
+  return { app, key, token, post, foreignToken, security };
 }
 
 export const mapBody = (name: string, port: number | string, projectId: string | undefined = PROJECT) =>
