@@ -88,6 +88,9 @@ const EnvSchema = z.object({
     .regex(/^[0-9a-fA-F.:]+(,[0-9a-fA-F.:]+)*$/, 'a comma-separated list of IP addresses')
     .default('127.0.0.1,::1')
     .transform((v) => new Set(v.split(','))),
+  UNDERSCORE_HEADERS: z
+    .enum(['drop', 'keep'], { error: 'drop or keep (request headers whose names contain "_")' })
+    .default('drop'),
   VPN_ENABLED: flag.default(false),
   VPN_SUBNET: z
     .string()

@@ -45,7 +45,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   const verifier = createContainerTokenVerifier(tokenKeys.key, tokenKeys.algorithms);
   const vpn = config.VPN_ENABLED ? await startVpn(config, log, verifier) : undefined;
   const signIn = await buildSignIn(config, store, tokenKeys, security);
-  const proxy = await buildProxy(config, store, signIn.gate, log);
+  const proxy = await buildProxy(config, store, signIn.gate, log, security);
   const stopRetention = startRetention(store, config.ROUTE_RETENTION, log);
   // Revocations made through any gateway reach this one's OpenVPN (CRL and connected clients).
   const stopRevocations = vpn

@@ -10,8 +10,8 @@ import type { Logger } from './log.ts';
 export const SecurityReason = {
   /** The app answered a WebSocket handshake with something other than 101; the answer was relayed. */
   UpgradeRefusedByApp: 'upgrade_refused_by_app',
-  /** An `Upgrade` other than websocket (h2c, ...): sent on as plain HTTP without the upgrade headers. */
-  UpgradeNotWebSocket: 'upgrade_not_websocket',
+  /** An `Upgrade` on a request that is not a WebSocket handshake (h2c, ...): sent on as plain HTTP without it. */
+  UpgradeNotRelayed: 'upgrade_not_relayed',
   /** Request headers dropped before forwarding: reserved identity or forwarding names, or `_` in a name. */
   HeadersDropped: 'headers_dropped',
   /** A cross-origin POST to the sign-in endpoints from an origin that is not admitted. */

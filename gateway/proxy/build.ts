@@ -2,6 +2,7 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { RouteCache } from '../routes/route-cache.ts';
+import type { SecurityLog } from '../security-log.ts';
 import type { Store } from '../store/store.ts';
 import type { AccessGate } from './access-gate.ts';
 import { ActivityTracker } from './activity.ts';
@@ -17,6 +18,8 @@ export interface ProxyParts {
   metrics: ProxyMetrics;
   activity: ActivityTracker;
   websockets: WebSocketRegistry;
+  /** Security events: reserved headers dropped, refused upgrades. */
+  security: SecurityLog;
 }
 
 export async function buildProxy(
@@ -24,6 +27,7 @@ export async function buildProxy(
   store: Store,
   gate: AccessGate,
   log: Logger,
+  security: SecurityLog,
 ): Promise<ProxyParts & { stop(): Promise<void> }> {
   const cache = new RouteCache(store, {
     ttlMs: config.ROUTE_CACHE_TTL,
@@ -39,6 +43,7 @@ export async function buildProxy(
     metrics: new ProxyMetrics(() => ({ ...cache.stats, size: cache.size })),
     activity,
     websockets: new WebSocketRegistry(cache),
+    security,
     async stop() {
       await activity.stop();
       await cache.stop();

@@ -1,46 +1,21 @@
 /**
  * Header hygiene for forwarding, on flat `[name, value, name, value, ...]` lists (Node's rawHeaders and
  * undici's header arrays), so no per-request objects are built: hop-by-hop headers and those named in
- * `Connection` are dropped; `X-Forwarded-*` and `X-Real-IP` are set; `Host` is kept.
+ * `Connection` are dropped, and so is every name only the gateway may set (`reserved-headers.ts`), in
+ * any spelling; `X-Forwarded-*` and `X-Real-IP` are set; `Host` is kept.
  */
 
 import { GATEWAY_COOKIE_PREFIX } from '../auth/cookies.ts';
 import { nameBytes, nameIs } from './header-bytes.ts';
-
-/** Hop-by-hop headers (RFC 9110 7.6.1) and legacy ones that must never cross the proxy. */
-export const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'http2-settings',
-]);
-
-/**
- * Headers the gateway sets or answers itself: a client's own copies are dropped (`Expect: 100-continue`
- * is answered by the gateway's front end before the body is read).
- */
-const SET_BY_GATEWAY: ReadonlySet<string> = new Set([
-  'expect',
-  'x-forwarded-for',
-  'x-forwarded-proto',
-  'x-forwarded-host',
-  'x-real-ip',
-  'forwarded',
-]);
+import { canonicalName, classifyHeader, HeaderClass, HOP_BY_HOP } from './reserved-headers.ts';
 
 export interface ForwardContext {
   /** The peer address of the client connection. */
   clientAddress: string;
-  /** Whether that peer is a trusted Stage 1 proxy (its X-Forwarded-For/-Proto are kept and extended). */
+  /** Whether that peer is a trusted Stage 1 proxy (its forwarding headers are kept, X-Forwarded-For extended). */
   trustedPeer: boolean;
-  /** Headers an upper layer forbids clients to send (e.g. identity headers); lowercase. */
-  stripped?: ReadonlySet<string>;
+  /** UNDERSCORE_HEADERS=keep: names with `_` are forwarded unless they spell a reserved one. */
+  keepUnderscores: boolean;
 }
 
 export interface ScannedRequest {
@@ -57,7 +32,14 @@ export interface ScannedRequest {
   accept: string | undefined;
   /** The Cookie header(s), not yet in `headers`. */
   cookie: string | undefined;
+  /** Names (lowercase) of identity headers or names with `_` that were dropped: worth a security log line. */
+  dropped: string[] | undefined;
+  /** An `Upgrade` header was sent (and, on a plain request, dropped). */
+  upgrade: boolean;
 }
+
+/** Headers a `Connection` listing may never remove: the gateway's own and the body's framing. */
+const NOT_CONNECTION_NAMED: ReadonlySet<string> = new Set(['host', 'content-length', 'cookie']);
 
 /** Tokens of a Connection header that name further headers to drop (rarely any), or undefined. */
 function connectionTokens(value: string | undefined): Set<string> | undefined {
@@ -78,10 +60,38 @@ function dropNamed(headers: string[], named: Set<string> | undefined): string[] 
   if (named === undefined) return headers;
   const kept: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {
-    if (!named.has((headers[i] as string).toLowerCase()))
+    const name = (headers[i] as string).toLowerCase();
+    if (!named.has(name) || NOT_CONNECTION_NAMED.has(name))
       kept.push(headers[i] as string, headers[i + 1] as string);
   }
   return kept;
+}
+
+/**
+ * Whether a name with `_` may pass when UNDERSCORE_HEADERS keeps such names: not when, read with `-`,
+ * it is reserved, hop-by-hop, or one the gateway reads itself (Host, Cookie, framing).
+ */
+function underscoreNameAllowed(lower: string): boolean {
+  const canonical = canonicalName(lower);
+  return classifyHeader(canonical) === HeaderClass.Forward && !SCANNED_NAMES.has(canonical);
+}
+
+/** Names the scan reads itself (the switch below). */
+const SCANNED_NAMES: ReadonlySet<string> = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'cookie',
+  'connection',
+  'sec-fetch-mode',
+  'accept',
+]);
+
+/** `list` with `name` added (a list is made only for the rare request that has something to note). */
+function noted(list: string[] | undefined, name: string): string[] {
+  if (list === undefined) return [name];
+  list.push(name);
+  return list;
 }
 
 /** One pass over a request's raw headers: what to forward, and what the proxy needs to decide. */
@@ -97,6 +107,8 @@ export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedR
   let secFetchMode: string | undefined;
   let accept: string | undefined;
   let cookie: string | undefined;
+  let dropped: string[] | undefined;
+  let upgrade = false;
   let hasBody = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
@@ -115,8 +127,8 @@ export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedR
         transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
         continue;
       case 'x-forwarded-for':
-        // Appended to, as every proxy in a chain does; only X-Real-IP is the gateway's own verdict.
-        xff = xff === undefined ? value : `${xff}, ${value}`;
+        // A trusted Stage 1's list is extended, as every proxy in a chain does; anyone else's is replaced.
+        if (ctx.trustedPeer) xff = xff === undefined ? value : `${xff}, ${value}`;
         continue;
       case 'x-forwarded-proto':
         if (ctx.trustedPeer) proto = value;
@@ -135,7 +147,24 @@ export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedR
         connection = connection === undefined ? value : `${connection}, ${value}`;
         continue;
     }
-    if (HOP_BY_HOP.has(name) || SET_BY_GATEWAY.has(name) || ctx.stripped?.has(name)) continue;
+    if (name.includes('_')) {
+      if (!ctx.keepUnderscores || !underscoreNameAllowed(name)) {
+        dropped = noted(dropped, name);
+        continue;
+      }
+    } else {
+      switch (classifyHeader(name)) {
+        case HeaderClass.Hop:
+          if (name === 'upgrade') upgrade = true;
+          continue;
+        case HeaderClass.Identity:
+          dropped = noted(dropped, name);
+          continue;
+        case HeaderClass.Forwarding:
+          if (!ctx.trustedPeer || GATEWAY_SET.has(name)) continue;
+          break;
+      }
+    }
     headers.push(name, value);
   }
   headers = dropNamed(headers, connectionTokens(connection));
@@ -155,8 +184,11 @@ export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedR
     'x-real-ip',
     ctx.clientAddress,
   );
-  return { headers, host, ambiguous, hasBody, secFetchMode, accept, cookie };
+  return { headers, host, ambiguous, hasBody, secFetchMode, accept, cookie, dropped, upgrade };
 }
+
+/** Forwarding headers the gateway always sets itself, whoever the peer. */
+const GATEWAY_SET: ReadonlySet<string> = new Set(['x-forwarded-host', 'x-real-ip', 'forwarded']);
 
 /** HOP_BY_HOP as bytes, grouped by length: a name is compared only with those of its length. */
 const HOP_BY_HOP_BY_LENGTH: Buffer[][] = [];

@@ -68,6 +68,7 @@ export async function startBun(gateway: Gateway): Promise<RunningServer> {
     },
     fetchDecodes: false,
     trustedProxies: config.TRUSTED_PROXIES,
+    keepUnderscores: config.UNDERSCORE_HEADERS === 'keep',
     headersTimeoutMs: config.UPSTREAM_HEADERS_TIMEOUT,
   });
   const NativeWebSocket = WebSocket as unknown as BunWebSocket;

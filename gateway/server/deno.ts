@@ -83,6 +83,7 @@ export async function startDeno(gateway: Gateway): Promise<RunningServer> {
     },
     fetchDecodes: true,
     trustedProxies: config.TRUSTED_PROXIES,
+    keepUnderscores: config.UNDERSCORE_HEADERS === 'keep',
     headersTimeoutMs: config.UPSTREAM_HEADERS_TIMEOUT,
   });
   const NativeWebSocket = WebSocket as unknown as DenoWebSocket;

@@ -6,7 +6,6 @@
  */
 import { ErrorCode } from '../../shared/errors.ts';
 import type { ProxyParts } from '../gateway.ts';
-import { IDENTITY_HEADERS } from '../proxy/access-gate.ts';
 import type { Outcome } from '../proxy/gated.ts';
 import {
   type ForwardContext,
@@ -15,6 +14,7 @@ import {
   scanRequestHeaders,
 } from '../proxy/headers.ts';
 import { errorAnswer, headerPairs, type ProxyErrorAnswer, wantsHtml } from '../proxy/pages.ts';
+import { reportScan } from '../proxy/scan-report.ts';
 import type { ResolvedRoute } from '../store/store.ts';
 
 /** `RequestInit` plus `duplex`, which streaming request bodies need (not in TypeScript's DOM lib yet). */
@@ -28,6 +28,8 @@ export type UpstreamFetch = (url: string, init: UpstreamInit) => Promise<Respons
 export interface FetchProxyDeps extends ProxyParts {
   fetchUpstream: UpstreamFetch;
   trustedProxies: ReadonlySet<string>;
+  /** UNDERSCORE_HEADERS=keep. */
+  keepUnderscores: boolean;
   /** Deadline for the upstream's response headers, counted from the end of the request (covers connect). */
   headersTimeoutMs: number;
   /**
@@ -78,7 +80,7 @@ export function createFetchProxy(deps: FetchProxyDeps) {
   const context = (clientAddress: string): ForwardContext => ({
     clientAddress,
     trustedPeer: deps.trustedProxies.has(clientAddress),
-    stripped: IDENTITY_HEADERS,
+    keepUnderscores: deps.keepUnderscores,
   });
 
   /** An answer the gateway gives itself (error page, sign-in redirect), counted like any other. */
@@ -211,6 +213,8 @@ export function createFetchProxy(deps: FetchProxyDeps) {
     upgrade: boolean,
   ): { scanned: ScannedRequest; outcome: Outcome | Promise<Outcome> } {
     const scanned = scanRequestHeaders(flatHeaders(request.headers), context(clientAddress));
+    if (scanned.dropped !== undefined || (scanned.upgrade && !upgrade))
+      reportScan(deps.security, scanned, !upgrade);
     if (scanned.ambiguous)
       return { scanned, outcome: { answer: errorAnswer({ code: ErrorCode.BadRequest }, false) } };
     const outcome = resolver.resolve({

@@ -9,24 +9,26 @@ import type { Socket } from 'node:net';
 import { ErrorCode } from '../../shared/errors.ts';
 import { plainAddress } from '../control/env.ts';
 import type { ProxyParts } from '../gateway.ts';
-import { IDENTITY_HEADERS } from '../proxy/access-gate.ts';
 import type { GatedRequest, Outcome } from '../proxy/gated.ts';
 import { type ForwardContext, type ScannedRequest, scanRequestHeaders } from '../proxy/headers.ts';
 import { errorAnswer, type ProxyErrorAnswer, wantsHtml } from '../proxy/pages.ts';
+import { reportScan } from '../proxy/scan-report.ts';
 import type { UpstreamPools } from '../proxy/upstreams.ts';
 import type { ResolvedRoute } from '../store/store.ts';
 import type { AnswerDeadlines } from './answer-deadlines.ts';
+import { HandshakeSocket } from './handshake-socket.ts';
 import type { Http1Request } from './http1/request.ts';
 import type { Http1Response } from './http1/response.ts';
 import { ResponseRelay } from './node-relay.ts';
-import { answerOnSocket, relayUpgrade } from './node-upgrade.ts';
+import { UpgradeRelay } from './node-upgrade.ts';
 
 export interface NodeProxyDeps extends ProxyParts {
   pools: UpstreamPools;
-  /** UPSTREAM_HEADERS_TIMEOUT for forwarded requests (upgrades use undici's own). */
+  /** UPSTREAM_HEADERS_TIMEOUT for forwarded requests and WebSocket handshakes. */
   answerDeadlines: AnswerDeadlines;
   trustedProxies: ReadonlySet<string>;
-  headersTimeoutMs: number;
+  /** UNDERSCORE_HEADERS=keep. */
+  keepUnderscores: boolean;
   bodyTimeoutMs: number;
 }
 
@@ -69,7 +71,11 @@ export function createNodeProxy(deps: NodeProxyDeps) {
   const { pools, answerDeadlines, metrics, activity, resolver } = deps;
   const forwardContext = (req: Http1Request): ForwardContext => {
     const clientAddress = plainAddress(req.remoteAddress);
-    return { clientAddress, trustedPeer: deps.trustedProxies.has(clientAddress), stripped: IDENTITY_HEADERS };
+    return {
+      clientAddress,
+      trustedPeer: deps.trustedProxies.has(clientAddress),
+      keepUnderscores: deps.keepUnderscores,
+    };
   };
   const gated = (req: Http1Request, scanned: ScannedRequest, upgrade: boolean): GatedRequest => ({
     host: scanned.host,
@@ -146,6 +152,7 @@ export function createNodeProxy(deps: NodeProxyDeps) {
   function handleRequest(req: Http1Request, res: Http1Response): void {
     const started = performance.now();
     const scanned = scanRequestHeaders(req.rawHeaders, forwardContext(req));
+    if (scanned.dropped !== undefined || scanned.upgrade) reportScan(deps.security, scanned, true);
     if (scanned.ambiguous) {
       res.keepAlive = false;
       send(res, errorAnswer({ code: ErrorCode.BadRequest }, false), started);
@@ -167,37 +174,58 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     else send(res, outcome.answer, started);
   }
 
-  /** The public listener's `upgrade` handler for `uc-*` hosts. */
+  /** Dispatches a WebSocket handshake; its answer, when not a switch, goes the `ResponseRelay` way. */
+  function relayHandshake(
+    req: Http1Request,
+    handshake: HandshakeSocket,
+    scanned: ScannedRequest,
+    outcome: Extract<Outcome, { forward: unknown }>,
+    started: number,
+  ): void {
+    const route = outcome.forward;
+    activity.touch(route.containerId);
+    const origin = `http://${route.upstream}:${route.port}`;
+    const context = { origin, route, scanned, started };
+    const relay = new UpgradeRelay(handshake, deps, route, outcome.expiresAt, started, relayFailed, context);
+    pools.get(origin, Date.now()).dispatch(
+      {
+        origin,
+        method: 'GET',
+        path: req.url,
+        headers: upstreamHeaders(scanned, outcome),
+        upgrade: 'websocket',
+        headersTimeout: 0, // answerDeadlines keeps it
+        bodyTimeout: deps.bodyTimeoutMs,
+      },
+      relay as never,
+    );
+  }
+
+  /** The public listener's `upgrade` handler for `uc-*` hosts (WebSocket handshakes only). */
   function handleUpgrade(req: Http1Request, socket: Socket, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    const started = performance.now();
+    const handshake = new HandshakeSocket(socket, head, req.minor === 0);
     const scanned = scanRequestHeaders(req.rawHeaders, forwardContext(req));
-    const upgrade = req.upgrade;
-    if (scanned.ambiguous || req.method !== 'GET' || !upgrade) {
-      answerOnSocket(socket, errorAnswer({ code: ErrorCode.BadRequest }, false));
+    if (scanned.dropped !== undefined) reportScan(deps.security, scanned, false);
+    if (scanned.ambiguous || req.method !== 'GET') {
+      send(handshake.response(), errorAnswer({ code: ErrorCode.BadRequest }, false), started);
       return;
     }
-    const relayDeps = {
-      ...deps,
-      onUpstreamError: (e: Error & { code?: string }, origin: string, route: ResolvedRoute) =>
-        upstreamFailure(e, origin, route, false),
+    const act = (o: Outcome) => {
+      if (handshake.gone) return; // the client left while the route or session was being read
+      if ('forward' in o) relayHandshake(req, handshake, scanned, o, started);
+      else send(handshake.response(), o.answer, started);
     };
-    const act = (o: Outcome) =>
-      'forward' in o
-        ? relayUpgrade(
-            relayDeps,
-            req,
-            socket,
-            head,
-            upstreamHeaders(scanned, o),
-            o.forward,
-            upgrade,
-            o.expiresAt,
-          )
-        : answerOnSocket(socket, o.answer);
     const outcome = resolver.resolve(gated(req, scanned, true));
     if (outcome instanceof Promise) outcome.then(act);
     else act(outcome);
   }
 
-  return { handleRequest, handleUpgrade };
+  /** Answers a WebSocket handshake for a host that has none (the gateway's own): 404, then the close. */
+  function refuseUpgrade(req: Http1Request, socket: Socket, head: Buffer): void {
+    const handshake = new HandshakeSocket(socket, head, req.minor === 0);
+    send(handshake.response(), errorAnswer({ code: ErrorCode.NoRoute }, false), performance.now());
+  }
+
+  return { handleRequest, handleUpgrade, refuseUpgrade };
 }

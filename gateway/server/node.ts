@@ -63,7 +63,7 @@ export async function startNode(gateway: Gateway): Promise<RunningServer> {
     pools,
     answerDeadlines,
     trustedProxies: config.TRUSTED_PROXIES,
-    headersTimeoutMs: config.UPSTREAM_HEADERS_TIMEOUT,
+    keepUnderscores: config.UNDERSCORE_HEADERS === 'keep',
     bodyTimeoutMs: config.UPSTREAM_BODY_TIMEOUT,
   });
   const controlHandler = serveFetch(
@@ -81,11 +81,10 @@ export async function startNode(gateway: Gateway): Promise<RunningServer> {
     {
       request: (req, res) =>
         isContainerRequest(req) ? nodeProxy.handleRequest(req, res) : void controlHandler(req, res),
-      upgrade: (req, socket: Socket, head) => {
-        if (isContainerRequest(req)) return nodeProxy.handleUpgrade(req, socket, head);
-        socket.on('error', () => socket.destroy());
-        socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      },
+      upgrade: (req, socket: Socket, head) =>
+        isContainerRequest(req)
+          ? nodeProxy.handleUpgrade(req, socket, head)
+          : nodeProxy.refuseUpgrade(req, socket, head),
     },
   );
   const adminServer = createServer(getRequestListener((request) => admin.fetch(request)));

@@ -1,0 +1,21 @@
+/** Security log lines for what a request's header scan took out: reserved names, a non-WebSocket Upgrade. */
+import { type SecurityLog, SecurityReason } from '../security-log.ts';
+import type { ScannedRequest } from './headers.ts';
+
+/** Header names logged per request at most (the count says how many there were). */
+const NAMES_LOGGED = 16;
+
+/**
+ * Reports a scan that dropped something worth knowing. Names only (tokens by the parser's rules), never
+ * values; `plain`: the request goes on as plain HTTP, so an Upgrade header in it was not relayed.
+ */
+export function reportScan(security: SecurityLog, scanned: ScannedRequest, plain: boolean): void {
+  const host = scanned.host?.slice(0, 255);
+  if (scanned.dropped !== undefined)
+    security.event(SecurityReason.HeadersDropped, {
+      host,
+      count: scanned.dropped.length,
+      headers: scanned.dropped.slice(0, NAMES_LOGGED).map((name) => name.slice(0, 64)),
+    });
+  if (plain && scanned.upgrade) security.event(SecurityReason.UpgradeNotRelayed, { host });
+}
