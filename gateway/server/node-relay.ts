@@ -10,7 +10,7 @@ import type { ProxyMetrics } from '../proxy/metrics.ts';
 import type { AnswerDeadlines, AwaitingAnswer } from './answer-deadlines.ts';
 import type { Http1Response, ResponseObserver } from './http1/response.ts';
 
-type UpstreamError = Error & { code?: string };
+export type UpstreamError = Error & { code?: string };
 
 /** Writes a held chunk once the parser finished with the bytes at hand (see `held`). */
 function flushHeld(relay: ResponseRelay): void {
@@ -87,6 +87,12 @@ export class ResponseRelay implements ResponseObserver, AwaitingAnswer {
 
   drained(): void {
     this.#resume?.();
+  }
+
+  /** The upstream switched protocols (a WebSocket handshake): no answer is awaited any more. */
+  switched(): void {
+    this.#done = true;
+    this.deadlines.stop(this);
   }
 
   flush(): void {

@@ -8,7 +8,8 @@ import { ErrorCode } from '../../shared/errors.ts';
 import type { ProxyParts } from '../gateway.ts';
 import type { Outcome } from '../proxy/gated.ts';
 import type { ScannedRequest } from '../proxy/headers.ts';
-import { errorAnswer } from '../proxy/pages.ts';
+import { errorAnswer, type ProxyErrorAnswer } from '../proxy/pages.ts';
+import { SecurityReason } from '../security-log.ts';
 import type { ResolvedRoute } from '../store/store.ts';
 import { type FetchProxy, type Forward, pathOf } from './fetch-proxy.ts';
 
@@ -140,24 +141,73 @@ function handshakeHeaders(scanned: ScannedRequest, outcome: Forward): [string, s
   return out;
 }
 
-/** Waits for the upstream socket to open; an ErrorCode when it fails or misses the deadline. */
-function opened(upstream: WebSocket, timeoutMs: number): Promise<ErrorCode | undefined> {
+/**
+ * How an upstream handshake ended when it did not open: a gateway-side failure, the app's refusal, or
+ * the client leaving first.
+ */
+type HandshakeFailure = { failed: ErrorCode } | { refusedWith: number } | { clientLeft: true };
+
+/**
+ * The app's status when a runtime's WebSocket client reports a refused handshake. Neither runtime
+ * exposes the answer itself, only its status in the error's text: Deno 2.9 "Invalid status code: 404",
+ * Bun 1.4 "Expected 101 status code: 404".
+ */
+const REFUSAL_STATUS = /status code:? (\d{3})\b/i;
+
+/**
+ * Waits for the upstream socket to open; how it failed when it does not open in time, or the client
+ * (`client`: the request's signal) left first, in which case the upstream is let go at once.
+ */
+function opened(
+  upstream: WebSocket,
+  timeoutMs: number,
+  client: AbortSignal,
+): Promise<HandshakeFailure | undefined> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
+    const giveUp = (failure: HandshakeFailure) => {
+      clearTimeout(timer);
+      client.removeEventListener('abort', onClientLeft);
       upstream.onopen = upstream.onerror = null;
       upstream.close();
-      resolve(ErrorCode.UpstreamTimeout);
-    }, timeoutMs);
+      resolve(failure);
+    };
+    const onClientLeft = () => giveUp({ clientLeft: true });
+    const timer = setTimeout(() => giveUp({ failed: ErrorCode.UpstreamTimeout }), timeoutMs);
+    if (client.aborted) return onClientLeft();
+    client.addEventListener('abort', onClientLeft, { once: true });
     upstream.onopen = () => {
       clearTimeout(timer);
+      client.removeEventListener('abort', onClientLeft);
       resolve(undefined);
     };
-    upstream.onerror = () => {
+    upstream.onerror = (event) => {
       clearTimeout(timer);
-      // The WebSocket API says nothing more: a failed handshake is reported as a refusal.
-      resolve(ErrorCode.UpstreamRefused);
+      client.removeEventListener('abort', onClientLeft);
+      const status = Number(REFUSAL_STATUS.exec(String((event as ErrorEvent).message))?.[1]);
+      // Anything else the WebSocket API does not tell apart: reported as a refused connection.
+      resolve(status >= 200 ? { refusedWith: status } : { failed: ErrorCode.UpstreamRefused });
     };
   });
+}
+
+/** What a handshake whose client left is answered (nobody reads it; counted as nginx counts it). */
+const CLIENT_LEFT: ProxyErrorAnswer = { status: 499, headers: {}, body: '' };
+
+/**
+ * The answer to a handshake the app refused. The app's own headers and body cannot be relayed here (see
+ * `opened`): its status is kept when it is an error status, with the gateway's JSON body.
+ */
+function refusal(status: number, route: ResolvedRoute): ProxyErrorAnswer {
+  return {
+    status: status >= 400 && status <= 599 ? status : 502,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify({
+      error: {
+        code: ErrorCode.UpgradeRefused,
+        message: `the service "${route.service}" refused the WebSocket handshake with ${status}`,
+      },
+    }),
+  };
 }
 
 /** Builds the upgrade handler for `uc-*` WebSocket requests. */
@@ -177,21 +227,30 @@ export function createWebSocketRelay(deps: WebSocketRelayDeps, proxy: FetchProxy
       .filter((p) => p !== '');
     const url = `ws://${route.upstream}:${route.port}${pathOf(request.url)}`;
     const headers = handshakeHeaders(scanned, outcome);
-    const connect = async (offered: string[]): Promise<WebSocket | ErrorCode> => {
+    const connect = async (offered: string[]): Promise<WebSocket | HandshakeFailure> => {
       let upstream: WebSocket;
       try {
         upstream = deps.openUpstream(url, offered, headers);
       } catch {
-        return ErrorCode.UpstreamFailed;
+        return { failed: ErrorCode.UpstreamFailed };
       }
       upstream.binaryType = 'arraybuffer';
-      return (await opened(upstream, deps.headersTimeoutMs)) ?? upstream;
+      return (await opened(upstream, deps.headersTimeoutMs, request.signal)) ?? upstream;
     };
     let upstream = await connect(protocols);
     // Bun's WebSocket client fails a handshake in which the server chose none of the offered
     // subprotocols (RFC 6455 allows it): ask once more offering none, which is what the client gets.
-    if (upstream === ErrorCode.UpstreamRefused && protocols.length > 0) upstream = await connect([]);
-    if (typeof upstream === 'string') return proxy.upstreamFailure(upstream, route, scanned, started);
+    if ('failed' in upstream && upstream.failed === ErrorCode.UpstreamRefused && protocols.length > 0)
+      upstream = await connect([]);
+    if ('failed' in upstream) return proxy.upstreamFailure(upstream.failed, route, scanned, started);
+    if ('clientLeft' in upstream) return proxy.answer(CLIENT_LEFT, started);
+    if ('refusedWith' in upstream) {
+      deps.security.event(SecurityReason.UpgradeRefusedByApp, {
+        host: route.hostname,
+        status: upstream.refusedWith,
+      });
+      return proxy.answer(refusal(upstream.refusedWith, route), started, true);
+    }
     return accept(upstream.protocol, new Relay(upstream, route, deps, outcome.expiresAt));
   }
 

@@ -3,6 +3,7 @@
  * WebSocket churn against a stopped upstream leaves no sockets or memory behind.
  */
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +109,53 @@ export function resourcesSuite(runtime: Runtime, bodyBytes = GiB): void {
       expect(treeRss(gw.pid) - rss).toBeLessThan(40 * MiB);
       const metrics = await (await fetch(`http://127.0.0.1:${gw.adminPort}/metrics`)).text();
       expect(metrics).toContain('gateway_proxy_websockets_open 0');
+    });
+
+    it('keeps no socket or memory after 1,000 refused WebSocket handshakes', {
+      timeout: 120_000,
+    }, async () => {
+      const attempt = () =>
+        new Promise<number>((resolve) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/refuse?status=404`, {
+            headers: { host: hostOf('big') },
+          });
+          ws.once('unexpected-response', (_req, res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+            ws.terminate();
+          });
+          ws.once('open', () => resolve(101));
+          ws.once('error', () => resolve(-1));
+        });
+      for (let i = 0; i < 50; i++) await attempt(); // warm-up
+      await new Promise((r) => setTimeout(r, 500));
+      const fds = treeFds(gw.pid);
+      const rss = treeRss(gw.pid);
+      const statuses = new Map<number, number>();
+      for (let batch = 0; batch < 20; batch++) {
+        const results = await Promise.all(Array.from({ length: 50 }, attempt));
+        for (const s of results) statuses.set(s, (statuses.get(s) ?? 0) + 1);
+      }
+      expect(Object.fromEntries(statuses)).toEqual({ 404: 1000 });
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(treeFds(gw.pid) - fds).toBeLessThanOrEqual(5);
+      expect(treeRss(gw.pid) - rss).toBeLessThan(40 * MiB);
+    });
+
+    it('closes a WebSocket handshake whose client left before the app answered', async () => {
+      const before = treeFds(gw.pid);
+      const sockets = Array.from({ length: 50 }, () => connect(gw.port, '127.0.0.1').on('error', () => {}));
+      for (const socket of sockets)
+        socket.write(
+          `GET /silent-upgrade HTTP/1.1\r\nHost: ${hostOf('big')}\r\nConnection: Upgrade\r\n` +
+            'Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+        );
+      // Every handshake is open at both ends (client and app) while the app stays silent.
+      await expect.poll(() => treeFds(gw.pid) - before).toBeGreaterThanOrEqual(50);
+      const closed = sockets.map((socket) => new Promise((r) => socket.once('close', r)));
+      for (const socket of sockets) socket.end(); // the client leaves (FIN), long before the headers deadline
+      await Promise.all(closed); // the gateway closed its side too
+      await expect.poll(() => treeFds(gw.pid) - before, { timeout: 3000 }).toBeLessThanOrEqual(5);
     });
 
     it('keeps the body bytes intact through the proxy', async () => {

@@ -36,3 +36,38 @@ export function rawExchange(
 
 /** The status code of the first response in raw HTTP text, or 0. */
 export const statusOf = (raw: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
+
+export interface RawResponse {
+  status: number;
+  /** Header names lowercased; repeated headers keep every value. */
+  headers: Map<string, string[]>;
+  body: string;
+}
+
+/** Parses the first response in raw HTTP/1.1 text (Content-Length, chunked or close-delimited body). */
+export function parseResponse(raw: string): RawResponse | undefined {
+  const end = raw.indexOf('\r\n\r\n');
+  if (end === -1) return undefined;
+  const [statusLine = '', ...lines] = raw.slice(0, end).split('\r\n');
+  const headers = new Map<string, string[]>();
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon).toLowerCase();
+    headers.set(name, [...(headers.get(name) ?? []), line.slice(colon + 1).trim()]);
+  }
+  let rest = raw.slice(end + 4);
+  let body = rest;
+  const length = headers.get('content-length')?.[0];
+  if (length !== undefined) body = rest.slice(0, Number(length));
+  else if (headers.get('transfer-encoding')?.[0] === 'chunked') {
+    body = '';
+    for (;;) {
+      const lineEnd = rest.indexOf('\r\n');
+      const size = Number.parseInt(rest.slice(0, lineEnd), 16);
+      if (!(size > 0)) break;
+      body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
+      rest = rest.slice(lineEnd + 4 + size);
+    }
+  }
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(statusLine)?.[1] ?? 0), headers, body };
+}

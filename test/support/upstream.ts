@@ -1,9 +1,13 @@
 /**
  * A container service stand-in on loopback: HTTP echo, streaming, SSE, large bodies, hop-by-hop response
- * headers, and a WebSocket echo (with subprotocol negotiation) on the same port.
+ * headers, and a WebSocket echo (with subprotocol negotiation) on the same port. Upgrade requests to
+ * `/refuse?status=N` are answered N (with headers a proxy must clean), to `/refuse-chunked` with a
+ * chunked 403, to `/silent-upgrade` never; an `Upgrade: h2c` is switched and its bytes echoed raw (an app
+ * that would accept h2c smuggling).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 
 export interface TestUpstream {
@@ -16,7 +20,8 @@ export interface TestUpstream {
 
 const CHUNK = Buffer.alloc(64 * 1024, 7);
 
-export async function startUpstream(port = 0): Promise<TestUpstream> {
+/** `name` is echoed back, so a test can tell which upstream a request reached. */
+export async function startUpstream(port = 0, name = ''): Promise<TestUpstream> {
   const webSockets: TestUpstream['webSockets'] = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -89,14 +94,55 @@ export async function startUpstream(port = 0): Promise<TestUpstream> {
         req.on('end', () => {
           const body = Buffer.concat(chunks).toString();
           res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body }));
+          res.end(
+            JSON.stringify({
+              upstream: name,
+              method: req.method,
+              url: req.url,
+              headers: req.headers,
+              rawHeaders: req.rawHeaders,
+              body,
+            }),
+          );
         });
       }
     }
   });
   const wss = new WebSocketServer({
-    server,
+    noServer: true,
     handleProtocols: (protocols) => (protocols.has('tty') ? 'tty' : false),
+  });
+  const held = new Set<Duplex>();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    socket.on('error', () => socket.destroy());
+    held.add(socket);
+    socket.on('close', () => held.delete(socket));
+    if (req.headers.upgrade?.toLowerCase() === 'h2c') {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: h2c\r\n\r\n');
+      socket.pipe(socket);
+      return;
+    }
+    switch (url.pathname) {
+      case '/refuse': {
+        const body = 'no WebSocket here';
+        socket.write(
+          `HTTP/1.1 ${url.searchParams.get('status') ?? '404'} Refused\r\ncontent-type: text/plain\r\n` +
+            `content-length: ${body.length}\r\nconnection: x-internal\r\nx-internal: secret\r\n` +
+            'keep-alive: timeout=5\r\nset-cookie: dg_session=forged; Path=/\r\nset-cookie: app=1\r\n' +
+            `x-app: refused\r\n\r\n${body}`,
+        );
+        return; // left open: the gateway must not wait for the app to close
+      }
+      case '/refuse-chunked':
+        return void socket.end(
+          'HTTP/1.1 403 Forbidden\r\ntransfer-encoding: chunked\r\n\r\n5\r\nnope!\r\n0\r\n\r\n',
+        );
+      case '/silent-upgrade':
+        return;
+      default:
+        wss.handleUpgrade(req, socket as Socket, head, (ws) => wss.emit('connection', ws, req));
+    }
   });
   wss.on('connection', (ws, req) => {
     webSockets.push({ protocol: ws.protocol, extensions: ws.extensions, headers: req.headers });
@@ -110,6 +156,7 @@ export async function startUpstream(port = 0): Promise<TestUpstream> {
     close: () =>
       new Promise<void>((resolve) => {
         for (const ws of wss.clients) ws.terminate();
+        for (const socket of held) socket.destroy();
         wss.close();
         server.closeAllConnections();
         server.close(() => resolve());

@@ -234,7 +234,7 @@ export class Http1Connection implements ResponseOwner {
   #handOver(
     head: { method: string; target: string; rawHeaders: string[]; minor: 0 | 1 },
     host: string,
-    upgrade: string,
+    upgrade: 'websocket',
     rest: Buffer | undefined,
   ): void {
     this.#phase = Phase.Gone;

@@ -13,8 +13,12 @@ export interface RequestFraming {
   /** -1: chunked; 0: no body; otherwise the Content-Length. */
   bodyLength: number;
   keepAlive: boolean;
-  /** The Upgrade header when Connection names `upgrade` (a WebSocket handshake). */
-  upgrade: string | undefined;
+  /**
+   * `websocket` for a WebSocket handshake (Connection names `upgrade`, Upgrade lists `websocket`). Any
+   * other upgrade (h2c, ...) is read as a plain request: the gateway relays WebSockets only, so nothing
+   * after an app's 101 can reach it past the proxy's checks.
+   */
+  upgrade: 'websocket' | undefined;
   expectContinue: boolean;
 }
 
@@ -92,7 +96,12 @@ export function requestFraming(head: RequestHead): RequestFraming | HeadError {
     bodyLength,
     keepAlive,
     upgrade:
-      upgrade !== undefined && connection !== '' && hasToken(connection, 'upgrade') ? upgrade : undefined,
+      upgrade !== undefined &&
+      connection !== '' &&
+      hasToken(connection, 'upgrade') &&
+      hasToken(upgrade, 'websocket')
+        ? 'websocket'
+        : undefined,
     expectContinue: expectContinue && head.minor === 1,
   };
 }

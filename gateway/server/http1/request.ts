@@ -16,8 +16,8 @@ export interface Http1Request {
   readonly remoteAddress: string;
   /** The body as a stream, or null when the request has none. */
   readonly body: Readable | null;
-  /** The Upgrade header of an upgrade request. */
-  readonly upgrade: string | undefined;
+  /** `websocket` for a WebSocket handshake (the only upgrade the front end hands over). */
+  readonly upgrade: 'websocket' | undefined;
 }
 
 export interface Http1Handlers {

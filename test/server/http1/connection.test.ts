@@ -225,14 +225,26 @@ describe.each([
     expect(statuses(idle.data)).toEqual([200]);
   });
 
-  it('hands an upgrade request its socket and the bytes read past the head', async () => {
+  it('hands a WebSocket handshake its socket and the bytes read past the head', async () => {
     upgraded = undefined;
     const { data } = await rawExchange(
       port,
-      'GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\nearly bytes',
+      'GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: h2c, WebSocket\r\n\r\nearly bytes',
     );
-    expect(upgraded).toEqual({ url: '/ws', upgrade: 'test', head: 'early bytes' });
+    expect(upgraded).toEqual({ url: '/ws', upgrade: 'websocket', head: 'early bytes' });
     expect(data).toContain('101 Switching Protocols');
     expect(data.endsWith('hello')).toBe(true);
+  });
+
+  it('reads any other upgrade (h2c) as a plain request: the socket is never handed over', async () => {
+    upgraded = undefined;
+    const { data } = await rawExchange(
+      port,
+      'GET /h2c HTTP/1.1\r\nHost: t\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n',
+      { waitMs: 300 },
+    );
+    expect(upgraded).toBeUndefined();
+    expect(statuses(data)).toEqual([200]);
+    expect(data).toContain('GET /h2c');
   });
 });

@@ -1,0 +1,3 @@
+import { hygieneSuite } from './hygiene-suite.ts';
+
+hygieneSuite('deno');
