@@ -130,6 +130,10 @@ export function hygieneSuite(runtime: Runtime): void {
         .poll(() => gw.output())
         .toMatch(/"reason":"headers_dropped"[^\n]*"headers":\[[^\]]*"x_forwarded_user"/);
       expect(gw.output()).not.toContain('mallory');
+      const metrics = await (await fetch(`http://127.0.0.1:${gw.adminPort}/metrics`)).text();
+      expect(
+        Number(/gateway_security_events_total\{reason="headers_dropped"\} (\d+)/.exec(metrics)?.[1]),
+      ).toBeGreaterThanOrEqual(2);
     });
 
     it('never lets a Connection listing remove the Host or what the gateway sets', async () => {
