@@ -9,6 +9,7 @@ import { createControlApp } from './control/app.ts';
 import { type ControlEnv, plainAddress } from './control/env.ts';
 import { storeReadiness } from './control/health.ts';
 import { storeInventory } from './control/inventory.ts';
+import { ownListeners } from './control/own-listeners.ts';
 import { createRevoker } from './control/revocation.ts';
 import type { Logger } from './log.ts';
 import { buildProxy, type ProxyParts } from './proxy/build.ts';
@@ -76,6 +77,13 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     upstreamOf: vpn
       ? (identity, connection) => vpn.manager.upstreamOf(identity, connection)
       : async (_identity, connection) => plainAddress(connection.remoteAddress),
+    // Never an upstream: in direct mode a token holder on this machine could otherwise map the admin port.
+    ownListeners: ownListeners({
+      publicHost: config.HOST,
+      publicPort: config.PORT,
+      adminPort: config.ADMIN_PORT,
+      vpnAddress: vpn?.manager.gatewayAddress,
+    }),
     security,
     log,
     bodyLimitBytes: config.EVENT_BODY_LIMIT,

@@ -1,10 +1,20 @@
 -- ARGV: 1 cid, 2 org, 3 project, 4 upstream, 5 gateway, 6 alias, 7 now, 8 name, 9 port, 10 access ('' keeps),
 --       11 primary ('1' asks for the alias), 12 service hostname, 13 channel, 14 owner ('' keeps),
---       15 access level for a new service that names none
+--       15 access level for a new service that names none,
+--       16 ports at the upstream where the gateway itself listens (comma-separated, '' for none)
 -- KEYS[6]: the revoked SET (a revoked container never registers again).
 local cid, name, svc_host, alias = ARGV[1], ARGV[8], ARGV[12], ARGV[6]
 local now, port = tonumber(ARGV[7]), tonumber(ARGV[9])
 if redis.call('SISMEMBER', KEYS[6], cid) == 1 then return redis.error_reply('GW_REVOKED ' .. cid) end
+-- No service may be routed to the gateway's own listener: the new one, nor one the upstream would move.
+if ARGV[16] ~= '' then
+  local own = {}
+  for p in string.gmatch(ARGV[16], '%d+') do own[tonumber(p)] = true end
+  if own[port] then return redis.error_reply('GW_OWN_LISTENER ' .. port) end
+  for other, svc in pairs(load_services()) do
+    if other ~= name and own[svc.port] then return redis.error_reply('GW_OWN_LISTENER ' .. svc.port) end
+  end
+end
 
 local function owner(host)
   local raw = redis.call('HGET', KEYS[4], host)

@@ -14,6 +14,7 @@ import { type SecurityLog, SecurityReason } from '../security-log.ts';
 import { type ContainerRegistration, containerRevoked, type Store } from '../store/store.ts';
 import type { ConnectionInfo, ControlEnv } from './env.ts';
 import { parseEventBody } from './event-parse.ts';
+import type { OwnListeners } from './own-listeners.ts';
 
 export interface CollabEventDeps {
   store: Store;
@@ -31,6 +32,8 @@ export interface CollabEventDeps {
   accessLevels: ReadonlySet<string>;
   /** Level of a new service whose map event names none. */
   defaultAccess: AccessLevel;
+  /** The gateway's own listeners, never a service's upstream (built once at start). */
+  ownListeners: OwnListeners;
   /** Refused revoked containers (and registrations onto the gateway's own listeners) are logged here. */
   security: SecurityLog;
 }
@@ -86,18 +89,30 @@ export function collabEventHandler(deps: CollabEventDeps) {
           );
         }
         const [hostname] = hostnamesFor(parts, event.name, false);
-        await store.mapService(
-          registration,
-          {
-            name: event.name,
-            port: event.port,
-            access: event.access,
-            defaultAccess: deps.defaultAccess,
-            primary: event.primary,
-            hostname: hostname as string,
-          },
-          now(),
-        );
+        // The store refuses, atomically with the write, any service this would route to the gateway itself.
+        const ownPorts = deps.ownListeners.portsAt(upstream);
+        await store
+          .mapService(
+            ownPorts.length > 0 ? { ...registration, ownPorts } : registration,
+            {
+              name: event.name,
+              port: event.port,
+              access: event.access,
+              defaultAccess: deps.defaultAccess,
+              primary: event.primary,
+              hostname: hostname as string,
+            },
+            now(),
+          )
+          .catch((err: unknown) => {
+            if (err instanceof GatewayError && err.code === ErrorCode.OwnListener)
+              deps.security.event(SecurityReason.OwnListenerRefused, {
+                containerId: identity.containerId,
+                upstream,
+                port: event.port,
+              });
+            throw err;
+          });
         break;
       }
       case 'user-container:unmap-http-service':

@@ -9,6 +9,7 @@ import {
   type Health,
   HISTORY_MAX,
   HISTORY_MS,
+  ownListenerRefused,
   type ResolvedRoute,
   type Revocation,
   type Route,
@@ -40,6 +41,12 @@ export class MemoryStore implements Store {
   async mapService(reg: ContainerRegistration, svc: ServiceMapping, now: number): Promise<boolean> {
     if (this.#revoked.has(reg.containerId)) throw containerRevoked(reg.containerId);
     const existing = this.#containers.get(reg.containerId);
+    if (reg.ownPorts?.length) {
+      // The container's other services move to this upstream too.
+      const others = [...(existing?.services.values() ?? [])].filter((s) => s.name !== svc.name);
+      const hit = [svc.port, ...others.map((s) => s.port)].find((p) => reg.ownPorts?.includes(p));
+      if (hit !== undefined) throw ownListenerRefused(hit);
+    }
     this.#checkHost(svc.hostname, reg.containerId, svc.name);
     this.#checkHost(reg.alias, reg.containerId);
     const state = existing ?? this.#newContainer(reg, now);

@@ -13,6 +13,7 @@ import {
   type Health,
   HISTORY_MAX,
   HISTORY_MS,
+  ownListenerRefused,
   type ResolvedRoute,
   type Revocation,
   type Route,
@@ -38,6 +39,8 @@ function storeError(err: unknown): GatewayError {
   if (host) return conflict(`hostname ${host} is already taken by another container or service`);
   const revoked = /GW_REVOKED (\S+)/.exec(message)?.[1];
   if (revoked) return containerRevoked(revoked);
+  const port = /GW_OWN_LISTENER (\d+)/.exec(message)?.[1];
+  if (port) return ownListenerRefused(Number(port));
   return new GatewayError(ErrorCode.StoreUnavailable, 'the store failed to answer', 503);
 }
 
@@ -88,6 +91,7 @@ export class RedisStore implements Store {
         K.changes,
         reg.ownerId ?? '',
         svc.defaultAccess ?? DEFAULT_ACCESS,
+        reg.ownPorts?.join(',') ?? '',
       )
       .catch((e) => Promise.reject(storeError(e)));
     return changed === 1;

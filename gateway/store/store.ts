@@ -70,6 +70,12 @@ export interface ContainerRegistration extends ContainerIdentity {
   upstream: string;
   gateway: string;
   alias: string;
+  /**
+   * Ports at `upstream` where the gateway itself listens. mapService refuses (GW_ERR_OWN_LISTENER),
+   * atomically with its write, a mapping that would route any service of the container to one of them:
+   * the new service, or one already registered that a changed upstream would move there.
+   */
+  ownPorts?: readonly number[];
 }
 
 export interface ServiceMapping {
@@ -96,12 +102,20 @@ export interface Revocation {
 export const containerRevoked = (containerId: string): GatewayError =>
   forbidden(ErrorCode.ContainerRevoked, `container ${containerId} is revoked`);
 
+/** A mapping that would route a service to one of the gateway's own listeners (403). */
+export const ownListenerRefused = (port: number): GatewayError =>
+  forbidden(
+    ErrorCode.OwnListener,
+    `port ${port} at this container's address is one of the gateway's own listeners: not a service`,
+  );
+
 export interface Store {
   /**
    * Registers a service (and its container, on first sight), atomically with its hostnames.
    * Idempotent: a repeat changes nothing and publishes nothing. A changed port or upstream updates in place.
-   * Throws GW_ERR_HOSTNAME_CONFLICT when a hostname belongs to another container or service, and
-   * GW_ERR_CONTAINER_REVOKED for a revoked container (checked atomically with the write).
+   * Throws GW_ERR_HOSTNAME_CONFLICT when a hostname belongs to another container or service,
+   * GW_ERR_CONTAINER_REVOKED for a revoked container and GW_ERR_OWN_LISTENER (see `ownPorts`), each
+   * checked atomically with the write.
    * Returns whether anything changed.
    */
   mapService(container: ContainerRegistration, service: ServiceMapping, now: number): Promise<boolean>;

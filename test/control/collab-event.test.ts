@@ -1,8 +1,18 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SecurityReason } from '../../gateway/security-log.ts';
 import { MemoryStore } from '../../gateway/store/memory.ts';
 import { RedisStore } from '../../gateway/store/redis.ts';
 import type { Store } from '../../gateway/store/store.ts';
-import { controlHarness, DOMAIN, legacyWatchdogBody, mapBody, ORG, PROJECT } from '../support/control.ts';
+import {
+  ADMIN_PORT,
+  controlHarness,
+  DOMAIN,
+  legacyWatchdogBody,
+  mapBody,
+  ORG,
+  PROJECT,
+  PUBLIC_PORT,
+} from '../support/control.ts';
 import { startRedis, type TestRedis } from '../support/redis-server.ts';
 
 let redis: TestRedis;
@@ -71,6 +81,17 @@ for (const [name, makeStore] of [
         'pgadmin4',
         'terminal',
       ]);
+    });
+
+    it('accepts a service on another port from loopback, and the admin port from another machine', async () => {
+      expect((await h.post(token, mapBody('web', 3000), '127.0.0.1')).status).toBe(200);
+      const other = await h.token('c2');
+      expect((await h.post(other, mapBody('web', ADMIN_PORT), '203.0.113.5')).status).toBe(200);
+      expect(await store.resolve(host('c2', 'web'))).toMatchObject({
+        upstream: '203.0.113.5',
+        port: ADMIN_PORT,
+      });
+      expect(h.security.events).toEqual([]);
     });
 
     it('accepts Bearer and token prefixes, and a body without project_id', async () => {
@@ -192,6 +213,36 @@ for (const [name, makeStore] of [
               'GW_ERR_BAD_HOSTNAME',
             )),
         ));
+      it("a service on the gateway's own admin or public port, from loopback (direct mode)", () =>
+        unchanged(async () => {
+          for (const [port, from] of [
+            [ADMIN_PORT, '127.0.0.1'],
+            [PUBLIC_PORT, '127.0.0.1'],
+            [ADMIN_PORT, '::ffff:127.0.0.1'],
+            [PUBLIC_PORT, '::1'],
+          ] as const)
+            await refused(await h.post(token, mapBody('admin', port), from), 403, 'GW_ERR_OWN_LISTENER');
+          expect(h.security.events).toEqual(
+            Array(4).fill([
+              SecurityReason.OwnListenerRefused,
+              expect.objectContaining({ containerId: 'c1' }),
+            ]),
+          );
+          expect(JSON.stringify(h.security.events)).not.toContain(token);
+        }));
+      it("an upstream change that would move a registered service onto the gateway's own port", async () => {
+        const other = await h.token('c9');
+        expect((await h.post(other, mapBody('web', ADMIN_PORT), '203.0.113.5')).status).toBe(200);
+        await unchanged(
+          async () =>
+            void (await refused(
+              await h.post(other, mapBody('x', 3000), '127.0.0.1'),
+              403,
+              'GW_ERR_OWN_LISTENER',
+            )),
+        );
+        expect((await store.resolve(host('c9', 'web')))?.upstream).toBe('203.0.113.5');
+      });
       it('an unknown event type', () =>
         unchanged(async () => {
           const message = await refused(

@@ -98,7 +98,7 @@ for (const [name, makeStore] of [
 
     it('VPN off: revokes for good; the same token then registers nothing, by map or watchdog', async () => {
       const token = await h.token('c1');
-      expect((await h.post(token, mapBody('web', 8080))).status).toBe(200);
+      expect((await h.post(token, mapBody('web', 3000))).status).toBe(200);
       expect((await h.post(token, legacyWatchdogBody())).status).toBe(200);
       const app = adminApp();
       const res = await revoke(app, 'c1');
@@ -117,7 +117,7 @@ for (const [name, makeStore] of [
 
       const before = { routes: await store.listRoutes(), containers: await store.listContainers() };
       for (const body of [
-        mapBody('web', 8080),
+        mapBody('web', 3000),
         legacyWatchdogBody(),
         '{"event":{"type":"user-container:unmap-http-service","name":"web"}}',
         `{"event":{"type":"user-container:activity","last_activity":${Date.now()}}}`,
@@ -138,7 +138,7 @@ for (const [name, makeStore] of [
       ]);
       expect(JSON.stringify(h.security.events)).not.toContain(token);
       // Other containers are untouched.
-      expect((await h.post(await h.token('c2'), mapBody('web', 8080))).status).toBe(200);
+      expect((await h.post(await h.token('c2'), mapBody('web', 3000))).status).toBe(200);
     });
 
     it('revoking again succeeds and says it was already revoked', async () => {
@@ -164,11 +164,11 @@ for (const [name, makeStore] of [
       expect(await store.isRevoked('nobody')).toBe(false);
       expect(await revokedMessages()).toEqual([]);
       expect(closed).toEqual([]);
-      expect((await h.post(await h.token('nobody'), mapBody('web', 8080))).status).toBe(200);
+      expect((await h.post(await h.token('nobody'), mapBody('web', 3000))).status).toBe(200);
     });
 
     it('VPN on: the VPN is marked before the feed announces it, and both stores end marked', async () => {
-      await h.post(await h.token('c1'), mapBody('web', 8080));
+      await h.post(await h.token('c1'), mapBody('web', 3000));
       const res = await revoke(adminApp(fakeVpn([], steps)), 'c1');
       expect(await res.json()).toEqual({
         containerId: 'c1',
@@ -197,7 +197,7 @@ for (const [name, makeStore] of [
     });
 
     it('VPN on: a revoked container that lost its VPN address is told it is revoked', async () => {
-      await h.post(await h.token('c1'), mapBody('web', 8080));
+      await h.post(await h.token('c1'), mapBody('web', 3000));
       await revoke(adminApp(fakeVpn([], steps)), 'c1');
       const vpnHarness = await controlHarness(store, {
         // As the VPN manager answers for a container without an address.

@@ -152,6 +152,45 @@ export function storeContract(name: string, make: () => Promise<{ store: Store; 
       expect((await store.getContainer('c1'))?.ownerId).toBe('u1');
     });
 
+    describe("the gateway's own listeners", () => {
+      const own = (containerId: string, upstream: string, ownPorts: number[]) => ({
+        ...reg(containerId, upstream),
+        ownPorts,
+      });
+      const codeOf = (p: Promise<unknown>) =>
+        p.then(
+          () => 'no error',
+          (e: unknown) => (e instanceof GatewayError ? e.code : String(e)),
+        );
+
+      it('refuses a service on one of their ports, writing nothing', async () => {
+        expect(
+          await codeOf(store.mapService(own('c1', '127.0.0.1', [8080, 9090]), svc('c1', 'a', 9090), T0)),
+        ).toBe(ErrorCode.OwnListener);
+        expect(await store.getContainer('c1')).toBeNull();
+        expect(await store.listRoutes()).toEqual([]);
+        expect(await store.routesVersion()).toBe(0);
+        expect(await store.mapService(own('c1', '127.0.0.1', [8080, 9090]), svc('c1', 'a', 9091), T0)).toBe(
+          true,
+        );
+      });
+
+      it('refuses an upstream change that would move a registered service onto one, writing nothing', async () => {
+        await store.mapService(reg('c1', '203.0.113.5'), svc('c1', 'web', 9090), T0);
+        const before = await store.listRoutes();
+        const v = await store.routesVersion();
+        expect(await codeOf(store.mapService(own('c1', '127.0.0.1', [9090]), svc('c1', 'x', 1234), T0))).toBe(
+          ErrorCode.OwnListener,
+        );
+        expect(await store.listRoutes()).toEqual(before);
+        expect(await store.routesVersion()).toBe(v);
+        expect((await store.getContainer('c1'))?.upstream).toBe('203.0.113.5');
+        // The service itself may move off the port with the same upstream change.
+        expect(await store.mapService(own('c1', '127.0.0.1', [9090]), svc('c1', 'web', 9091), T0)).toBe(true);
+        expect((await store.resolve(host('c1', 'web')))?.upstream).toBe('127.0.0.1');
+      });
+    });
+
     describe('revocation', () => {
       const code = (e: unknown) => (e instanceof GatewayError ? e.code : String(e));
       const codeOf = (p: Promise<unknown>) => p.then(() => 'no error', code);

@@ -5,6 +5,7 @@ import type { DevKey } from '../../gateway/auth/dev-key.ts';
 import { createControlApp } from '../../gateway/control/app.ts';
 import type { CollabEventDeps } from '../../gateway/control/collab-event.ts';
 import { plainAddress } from '../../gateway/control/env.ts';
+import { ownListeners } from '../../gateway/control/own-listeners.ts';
 import { silentLogger } from '../../gateway/log.ts';
 import type { SecurityLog, SecurityReason } from '../../gateway/security-log.ts';
 import type { Store } from '../../gateway/store/store.ts';
@@ -12,6 +13,9 @@ import type { Store } from '../../gateway/store/store.ts';
 export const ORG = '0b7e6a5c-3f1e-4d2a-9c8b-1a2b3c4d5e6f';
 export const PROJECT = '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a';
 export const DOMAIN = 'localhost';
+/** The listeners the harness's gateway pretends to have (public on every address, admin on loopback). */
+export const PUBLIC_PORT = 8080;
+export const ADMIN_PORT = 9090;
 
 export async function testKey(): Promise<DevKey> {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
@@ -33,7 +37,11 @@ export function recordingSecurityLog(): SecurityLog & {
 
 export async function controlHarness(
   store: Store,
-  opts: { bodyLimitBytes?: number; upstreamOf?: CollabEventDeps['upstreamOf'] } = {},
+  opts: {
+    bodyLimitBytes?: number;
+    upstreamOf?: CollabEventDeps['upstreamOf'];
+    ownListeners?: CollabEventDeps['ownListeners'];
+  } = {},
 ) {
   const key = await testKey();
   const security = recordingSecurityLog();
@@ -45,6 +53,9 @@ export async function controlHarness(
     livenessTimeoutMs: 45_000,
     now: Date.now,
     upstreamOf: opts.upstreamOf ?? (async (_identity, connection) => plainAddress(connection.remoteAddress)),
+    ownListeners:
+      opts.ownListeners ??
+      ownListeners({ publicHost: '0.0.0.0', publicPort: PUBLIC_PORT, adminPort: ADMIN_PORT }),
     security,
     log: silentLogger,
     bodyLimitBytes: opts.bodyLimitBytes ?? 65_536,
