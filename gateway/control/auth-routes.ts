@@ -14,7 +14,7 @@ import { clearCookie, GATEWAY_COOKIE, readCookie, setCookie } from '../auth/cook
 import type { DevKey } from '../auth/dev-key.ts';
 import { AUTHORIZE_PATH, createNextCheck } from '../auth/next-target.ts';
 import { createOriginGuard } from '../auth/origin-guard.ts';
-import { mayAccess } from '../auth/policy.ts';
+import { mayAccess, type Viewer } from '../auth/policy.ts';
 import { GATEWAY_AUDIENCE, type SessionKeeper } from '../auth/sessions.ts';
 import { verifyUserToken } from '../auth/user-token.ts';
 import { errorAnswer } from '../proxy/pages.ts';
@@ -26,6 +26,7 @@ import type { ControlEnv } from './env.ts';
 const FLOW_ID = /^[A-Za-z0-9_-]{8,64}$/;
 const STATE = /^[A-Za-z0-9_-]{16,128}$/;
 const CODE_TTL_MS = 60_000;
+const LOGOUT_PATH = '/auth/logout';
 
 export interface AuthRoutesDeps {
   store: Store;
@@ -64,8 +65,19 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
     if (next !== undefined) url.searchParams.set('next', `${deps.gatewayOrigin}${next}`);
     return url.href;
   };
-  const notFoundPage = (c: Context, hostname: string) => {
-    const answer = errorAnswer({ code: ErrorCode.NoRoute, hostname }, true);
+  /**
+   * One page for "no such service" and "not yours": the signed-in user may sign out and come back to
+   * `next` (this authorize URL) through the login, as someone else.
+   */
+  const notFoundPage = (c: Context, hostname: string, viewer: Viewer, next: string) => {
+    const offer = {
+      username: viewer.username,
+      action: LOGOUT_PATH,
+      fields: { next },
+      label: 'Sign in as someone else',
+    };
+    const answer = errorAnswer({ code: ErrorCode.NoRoute, hostname }, true, offer);
+    c.header('cache-control', 'no-store');
     return c.html(answer.body, 404);
   };
 
@@ -107,14 +119,17 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
       readCookie(c.req.header('cookie'), GATEWAY_COOKIE),
       GATEWAY_AUDIENCE,
     );
+    const next = `${AUTHORIZE_PATH}?${new URLSearchParams({ host: hostname, flow, state })}`;
     if (!viewer) {
-      const next = `${AUTHORIZE_PATH}?${new URLSearchParams({ host: hostname, flow, state })}`;
       if (deps.loginUrl) return c.redirect(platformLogin(deps.loginUrl, next), 302);
       if (deps.devKey) return c.redirect(`/auth/login?${new URLSearchParams({ next })}`, 302);
       throw new GatewayError(ErrorCode.Unauthorized, 'sign in through the platform first', 401);
     }
     const route = await deps.store.resolve(hostname);
-    if (!route || !mayAccess(viewer, route)) return notFoundPage(c, hostname);
+    if (!route || !mayAccess(viewer, route)) {
+      if (route) deps.security.event(SecurityReason.AccessDenied, { hostname, userId: viewer.userId });
+      return notFoundPage(c, hostname, viewer, next);
+    }
     const code = randomCode();
     const grant = {
       host: hostname,
@@ -154,9 +169,11 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
     return signIn(c, token, form.next);
   });
 
-  app.post('/auth/logout', (c) => {
+  app.post(LOGOUT_PATH, async (c) => {
+    const form = await c.req.parseBody();
     c.header('set-cookie', clearCookie(GATEWAY_COOKIE, '/', secure));
-    return c.redirect('/', 303);
+    c.header('cache-control', 'no-store');
+    return c.redirect(checkedNext(c, form.next) ?? '/', 303);
   });
 
   app.get('/.well-known/jwks.json', (c) => {

@@ -11,6 +11,21 @@ export interface ProxyErrorAnswer {
   body: string;
 }
 
+/**
+ * What a "Nothing here" page offers a signed-in visitor: sign out and sign in as someone else, through a
+ * form posting to the page's own origin. It depends on the visitor alone, never on the service, so the
+ * page says nothing about whether the address exists.
+ */
+export interface SignOutOffer {
+  username: string;
+  /** A path (and query) on the page's own origin. */
+  action: string;
+  /** Hidden form fields. */
+  fields?: Record<string, string>;
+  /** The button's text. */
+  label: string;
+}
+
 export interface ProxyErrorInfo {
   code: ErrorCode;
   hostname?: string;
@@ -68,9 +83,16 @@ const TEXT: Partial<
   },
 };
 
-function page(title: string, message: string, refreshSeconds?: number): string {
+function offerHtml(offer: SignOutOffer): string {
+  const fields = Object.entries(offer.fields ?? {})
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('');
+  return `<p>Signed in as <strong id="dg-user">${escapeHtml(offer.username)}</strong>.</p><form method="post" action="${escapeHtml(offer.action)}">${fields}<button type="submit" id="dg-switch-user">${escapeHtml(offer.label)}</button></form>`;
+}
+
+function page(title: string, message: string, refreshSeconds?: number, offer?: SignOutOffer): string {
   const refresh = refreshSeconds ? `<meta http-equiv="refresh" content="${refreshSeconds}">` : '';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">${refresh}<title>${escapeHtml(title)}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:15vh auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}p.c{color:#777;font-size:.85rem}</style></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p class="c">Demiurge Gateway</p></body></html>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">${refresh}<title>${escapeHtml(title)}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:15vh auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}p.c{color:#777;font-size:.85rem}</style></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>${offer ? offerHtml(offer) : ''}<p class="c">Demiurge Gateway</p></body></html>`;
 }
 
 /** Whether the client is a browser navigating (HTML page) rather than a script (JSON). */
@@ -79,7 +101,8 @@ export function wantsHtml(secFetchMode: string | undefined, accept: string | und
   return accept?.includes('text/html') ?? false;
 }
 
-export function errorAnswer(info: ProxyErrorInfo, html: boolean): ProxyErrorAnswer {
+/** The answer for an error: a page for a browser navigating (with `offer` for a signed-in visitor), else JSON. */
+export function errorAnswer(info: ProxyErrorInfo, html: boolean, offer?: SignOutOffer): ProxyErrorAnswer {
   const text = TEXT[info.code] ?? {
     status: 500,
     title: 'Gateway error',
@@ -90,7 +113,7 @@ export function errorAnswer(info: ProxyErrorInfo, html: boolean): ProxyErrorAnsw
   if (info.retryAfterSeconds) headers['retry-after'] = String(info.retryAfterSeconds);
   if (html) {
     headers['content-type'] = 'text/html; charset=utf-8';
-    return { status: text.status, headers, body: page(text.title, message, info.retryAfterSeconds) };
+    return { status: text.status, headers, body: page(text.title, message, info.retryAfterSeconds, offer) };
   }
   headers['content-type'] = 'application/json';
   return { status: text.status, headers, body: JSON.stringify({ error: { code: info.code, message } }) };
