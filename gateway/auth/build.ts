@@ -28,7 +28,7 @@ export async function buildSignIn(
   const assertions = await IdentityAssertions.create(keys.assertionKeys, keys.assertionKid, gatewayOrigin);
   const secure = config.PUBLIC_SCHEME === 'https';
   return {
-    gate: new AccessGate({ sessions, assertions, store, gatewayOrigin, secure }),
+    gate: new AccessGate({ sessions, assertions, store, gatewayOrigin, secure, security }),
     routes: authRoutes({
       store,
       sessions,

@@ -3,7 +3,8 @@
  * cookie, verify it (a Map hit after the first time), evaluate the route's access level. A page
  * navigation without a session starts a sign-in flow (redirect to the gateway's authorize endpoint with
  * a per-flow state cookie); anything else gets 401 JSON. A user who may not see the service gets the
- * same 404 as an unknown host. `/_dg/callback` finishes a flow.
+ * same 404 as an unknown host, where a signed-in visitor may sign out and sign in again
+ * (`/_dg/sign-out`). `/_dg/callback` finishes a flow.
  */
 import { ErrorCode } from '../../shared/errors.ts';
 import type { IdentityAssertions } from '../auth/assertion.ts';
@@ -17,12 +18,16 @@ import {
 } from '../auth/cookies.ts';
 import { mayAccess, type Viewer } from '../auth/policy.ts';
 import type { SessionKeeper } from '../auth/sessions.ts';
+import { isSignOutCheck, signOutCheck } from '../auth/sign-out-check.ts';
+import { type SecurityLog, SecurityReason } from '../security-log.ts';
 import type { Route, Store } from '../store/store.ts';
-import { errorAnswer, type ProxyErrorAnswer } from './pages.ts';
+import { errorAnswer, type ProxyErrorAnswer, wantsHtml } from './pages.ts';
 
 /** Paths under this prefix on a container hostname belong to the gateway, never to the app. */
 export const RESERVED_PREFIX = '/_dg/';
 export const CALLBACK_PATH = '/_dg/callback';
+/** `POST` only, from the gateway's own "Nothing here" page (its query carries the session's check). */
+export const SIGN_OUT_PATH = '/_dg/sign-out';
 const FLOW_ID = /^[A-Za-z0-9_-]{8,64}$/;
 const STATE = /^[A-Za-z0-9_-]{16,128}$/;
 const FLOW_TTL_SECONDS = 600;
@@ -65,6 +70,7 @@ export interface AccessGateOptions {
   gatewayOrigin: string;
   /** Cookies get `Secure` behind TLS. */
   secure: boolean;
+  security: SecurityLog;
 }
 
 const randomId = (bytes: number) =>
@@ -73,6 +79,9 @@ const randomId = (bytes: number) =>
 /** Same-host path only: no scheme, no `//host`, no backslashes. */
 export const isLocalPath = (path: string) =>
   path.startsWith('/') && !path.startsWith('//') && !path.includes('\\') && !/[\r\n]/.test(path);
+
+/** Where a new sign-in flow returns: the request's own path, unless it is not a plain local one. */
+const returnPath = (url: string) => (isLocalPath(url) && !url.startsWith(RESERVED_PREFIX) ? url : '/');
 
 const isNavigation = (r: GateRequest) =>
   !r.upgrade &&
@@ -103,11 +112,13 @@ export class AccessGate {
         allow: false,
         answer: isNavigation(request) ? this.#startFlow(route.hostname, request.url) : this.#unauthorized(),
       };
-    if (!mayAccess(viewer, route))
-      return {
-        allow: false,
-        answer: errorAnswer({ code: ErrorCode.NoRoute, hostname: route.hostname }, isNavigation(request)),
-      };
+    if (!mayAccess(viewer, route)) {
+      this.o.security.event(SecurityReason.AccessDenied, { hostname: route.hostname, userId: viewer.userId });
+      const answer = this.#notFound(route.hostname, request, viewer);
+      return answer instanceof Promise
+        ? answer.then((a) => ({ allow: false, answer: a }))
+        : { allow: false, answer };
+    }
     const assertion = this.o.assertions.assertion(viewer, route.hostname);
     return typeof assertion === 'string'
       ? this.#allow(viewer, cookie, assertion)
@@ -140,26 +151,67 @@ export class AccessGate {
     };
   }
 
+  /**
+   * The 404 for a hostname without a route. It is the page a refused visitor gets: a navigating visitor
+   * with a valid session for this hostname is offered to sign out in both, and nobody else in either.
+   */
+  notFound(hostname: string, request: GateRequest): ProxyErrorAnswer | Promise<ProxyErrorAnswer> {
+    const token = readCookie(request.cookie, SESSION_COOKIE);
+    if (!token || !wantsHtml(request.secFetchMode, request.accept))
+      return this.#notFound(hostname, request, undefined);
+    const viewer = this.o.sessions.viewer(token, hostname);
+    return viewer instanceof Promise
+      ? viewer.then((v) => this.#notFound(hostname, request, v))
+      : this.#notFound(hostname, request, viewer);
+  }
+
+  #notFound(
+    hostname: string,
+    request: GateRequest,
+    viewer: Viewer | undefined,
+  ): ProxyErrorAnswer | Promise<ProxyErrorAnswer> {
+    const info = { code: ErrorCode.NoRoute, hostname };
+    const html = wantsHtml(request.secFetchMode, request.accept);
+    const token = readCookie(request.cookie, SESSION_COOKIE);
+    if (!html || !viewer || !token) return errorAnswer(info, html);
+    return signOutCheck(token).then((check) =>
+      errorAnswer(info, true, {
+        username: viewer.username,
+        action: `${SIGN_OUT_PATH}?${new URLSearchParams({ check, path: returnPath(request.url) })}`,
+        label: 'Sign out and sign in again',
+      }),
+    );
+  }
+
+  /** `POST /_dg/sign-out?check&path`: ends this host's session and starts a new sign-in flow. */
+  async signOut(hostname: string, request: GateRequest): Promise<ProxyErrorAnswer> {
+    const query = new URL(request.url, 'http://x').searchParams;
+    const token = readCookie(request.cookie, SESSION_COOKIE);
+    if (!token || !(await isSignOutCheck(query.get('check') ?? '', token))) {
+      this.o.security.event(SecurityReason.CsrfRefused, { path: SIGN_OUT_PATH, hostname });
+      return errorAnswer({ code: ErrorCode.Forbidden }, wantsHtml(request.secFetchMode, request.accept));
+    }
+    return this.#startFlow(hostname, query.get('path') ?? '/', 303, [
+      clearCookie(SESSION_COOKIE, '/', this.o.secure),
+    ]);
+  }
+
   /** Redirects a navigation to the gateway's authorize endpoint, with this flow's state in a cookie. */
-  #startFlow(hostname: string, url: string): ProxyErrorAnswer {
+  #startFlow(hostname: string, url: string, status = 302, cookies: string[] = []): ProxyErrorAnswer {
     const flow = randomId(12);
     const state = randomId(24);
-    const path = isLocalPath(url) && !url.startsWith(RESERVED_PREFIX) ? url : '/';
     const location = `${this.o.gatewayOrigin}/auth/authorize?${new URLSearchParams({ host: hostname, flow, state })}`;
+    const flowCookie = setCookie(
+      `${FLOW_COOKIE_PREFIX}${flow}`,
+      `${state}.${Buffer.from(returnPath(url)).toString('base64url')}`,
+      { maxAgeSeconds: FLOW_TTL_SECONDS, path: RESERVED_PREFIX, secure: this.o.secure },
+    );
     return {
-      status: 302,
+      status,
       headers: {
         location,
         'cache-control': 'no-store',
-        'set-cookie': setCookie(
-          `${FLOW_COOKIE_PREFIX}${flow}`,
-          `${state}.${Buffer.from(path).toString('base64url')}`,
-          {
-            maxAgeSeconds: FLOW_TTL_SECONDS,
-            path: RESERVED_PREFIX,
-            secure: this.o.secure,
-          },
-        ),
+        'set-cookie': cookies.length === 0 ? flowCookie : [...cookies, flowCookie],
       },
       body: '',
     };

@@ -1,6 +1,7 @@
 /**
  * Resolve -> authorize -> (liveness) in one step for every adapter: the route decision, the reserved
- * `/_dg/` paths, and the access gate. Synchronous on the hot path (route and session both cached).
+ * `/_dg/` paths (sign-in callback, sign-out), and the access gate. Synchronous on the hot path (route and
+ * session both cached).
  */
 import { ErrorCode } from '../../shared/errors.ts';
 import type { ResolvedRoute } from '../store/store.ts';
@@ -10,6 +11,7 @@ import {
   type GateRequest,
   type GateResult,
   RESERVED_PREFIX,
+  SIGN_OUT_PATH,
 } from './access-gate.ts';
 import type { Decider, Decision } from './decide.ts';
 import { errorAnswer, type ProxyErrorAnswer, wantsHtml } from './pages.ts';
@@ -28,6 +30,12 @@ export interface GatedRequest extends GateRequest {
   host: string | undefined;
 }
 
+/** Whether `url` (path and query) is `path` itself, with or without a query. */
+const isPath = (url: string, path: string) =>
+  url.startsWith(path) && (url.length === path.length || url[path.length] === '?');
+
+const isSignOut = (r: GatedRequest) => r.method === 'POST' && !r.upgrade && isPath(r.url, SIGN_OUT_PATH);
+
 export function createGatedResolver(decider: Decider, gate: AccessGate) {
   const answerFor = (d: Extract<Decision, { error: unknown }>, r: GatedRequest): Outcome => ({
     answer: errorAnswer(d.error, wantsHtml(r.secFetchMode, r.accept)),
@@ -35,13 +43,29 @@ export function createGatedResolver(decider: Decider, gate: AccessGate) {
     route: d.route,
   });
 
+  /** No route: the gate's 404, the same a refused visitor sees; sign-out works here too (it was offered). */
+  const noRoute = (hostname: string, r: GatedRequest): Outcome | Promise<Outcome> => {
+    if (isSignOut(r)) return gate.signOut(hostname, r).then((answer) => ({ answer }));
+    const answer = gate.notFound(hostname, r);
+    return answer instanceof Promise
+      ? answer.then((a) => ({ answer: a, code: ErrorCode.NoRoute }))
+      : { answer, code: ErrorCode.NoRoute };
+  };
+
   const afterDecision = (d: Decision, r: GatedRequest): Outcome | Promise<Outcome> => {
     const route = 'forward' in d ? d.forward : d.route;
-    if (!route) return answerFor(d as Extract<Decision, { error: unknown }>, r);
+    if (!route) {
+      const failed = d as Extract<Decision, { error: unknown }>;
+      const { code, hostname } = failed.error;
+      return code === ErrorCode.NoRoute && hostname !== undefined
+        ? noRoute(hostname, r)
+        : answerFor(failed, r);
+    }
     if (r.url.startsWith(RESERVED_PREFIX)) {
       if (r.url.startsWith(CALLBACK_PATH) && r.method === 'GET' && !r.upgrade) {
         return gate.callback(route.hostname, r.url, r.cookie).then((answer) => ({ answer }));
       }
+      if (isSignOut(r)) return gate.signOut(route.hostname, r).then((answer) => ({ answer }));
       return {
         answer: errorAnswer(
           { code: ErrorCode.NoRoute, hostname: route.hostname },

@@ -71,6 +71,11 @@ const TEXT: Partial<
     title: 'Service too slow',
     message: (i) => `The service "${i.service ?? '?'}" did not answer in time.`,
   },
+  [ErrorCode.Forbidden]: {
+    status: 403,
+    title: 'Not sent from here',
+    message: () => 'This form works only from the page that showed it. Go back, reload it and try again.',
+  },
   [ErrorCode.BadRequest]: {
     status: 400,
     title: 'Bad request',

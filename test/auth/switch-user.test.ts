@@ -1,6 +1,7 @@
 /**
  * A signed-in user who may not see a service gets "Nothing here" with a way out: sign in as someone
- * else, in a real Chromium through the platform's login page (LOGIN_URL), loopback only.
+ * else. On the gateway host (the authorize endpoint refuses) and on the service host (the session's user
+ * lost access), in a real Chromium through the platform's login page (LOGIN_URL), loopback only.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,7 @@ describe('sign in as someone else from the 404 page (Chromium)', () => {
     login = await startPlatformLogin([
       { user_id: 'u-alice', username: 'alice', org: ORG, project: PROJECT },
       { user_id: 'u-carol', username: 'carol', org: ORG, project: 'another-project' },
+      { user_id: 'u-bob', username: 'bob', org: 'org-b', project: 'proj-b' },
     ]);
     loginOrigin = login.origin('login.localhost');
     fixture = await startDemoFixture(ORG, PROJECT, {
@@ -64,6 +66,45 @@ describe('sign in as someone else from the 404 page (Chromium)', () => {
     await page.click('#as-alice');
     await page.waitForURL(url('demo', '/?switch=1'), { timeout: 10_000 });
     await expect.poll(() => page.textContent('h1')).toBe('Hello from the demo container');
+    await context.close();
+  });
+
+  it('on the service host: a user who lost access signs out there, then in as the owner', async () => {
+    // The demo page again, owned by bob and at first open to its project.
+    const token = await gw.token('owned', PROJECT, ORG, 'u-bob');
+    const post = (event: string) =>
+      fetch(`${gw.base}/collab/event`, {
+        method: 'POST',
+        headers: { authorization: token, 'content-type': 'application/json' },
+        body: `{"event":${event}}`,
+      }).then((r) => r.status);
+    const map = (access: string) =>
+      post(
+        `{"type":"user-container:map-http-service","name":"web","port":${fixture.container.port},"access":"${access}"}`,
+      );
+    expect(await map('project')).toBe(200);
+    expect(await post('{"type":"user-container:watchdog","system":{}}')).toBe(200);
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(url('owned', '/page'));
+    await atLogin(page);
+    await page.click('#as-alice');
+    await page.waitForURL(url('owned', '/page'), { timeout: 10_000 });
+    await expect.poll(() => page.textContent('h1')).toBe('Hello from the demo container');
+
+    expect(await map('owner')).toBe(200); // now bob's alone
+    await page.reload();
+    await expectNothingHere(page, new URL(url('owned')).origin, 'alice');
+    await page.click('#dg-switch-user');
+    // The service host ended its session and asked the gateway again: alice still may not see it.
+    await expectNothingHere(page, gatewayOrigin, 'alice');
+    await page.click('#dg-switch-user');
+    await atLogin(page);
+    await page.click('#as-bob');
+    await page.waitForURL(url('owned', '/page'), { timeout: 10_000 });
+    await expect.poll(() => page.textContent('h1')).toBe('Hello from the demo container');
+    expect(gw.output()).toMatch(/"reason":"access_denied"/);
     await context.close();
   });
 });
