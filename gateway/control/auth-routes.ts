@@ -83,7 +83,12 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
 
   /** Sets the gateway-host session from a verified user token and continues to `next`. */
   const signIn = async (c: Context<ControlEnv>, userToken: string, next: unknown) => {
-    const { viewer, exp } = await verifyUserToken(userToken, deps.userTokenKey, deps.algorithms);
+    const { viewer, exp } = await verifyUserToken(userToken, deps.userTokenKey, deps.algorithms).catch(
+      (err: unknown) => {
+        deps.security.event(SecurityReason.UserTokenRefused, { path: c.req.path });
+        throw err;
+      },
+    );
     const session = await deps.sessions.sign(viewer, GATEWAY_AUDIENCE, exp);
     c.header(
       'set-cookie',

@@ -235,6 +235,20 @@ describe('protected services: sign-in', () => {
     expect((await b.go(url(host('ws1')))).status).toBe(404);
   });
 
+  it('refuses a user token that does not verify, and logs it without the token', async () => {
+    const forged = 'eyJhbGciOiJSUzI1NiJ9.eyJ1c2VyIjp7ImlkIjoibWFsbG9yeSJ9fQ.c2lnbmF0dXJl';
+    const res = await fetch(`${gatewayOrigin}/auth/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ token: forged }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gatewayOrigin },
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('set-cookie')).toBeNull();
+    await expect.poll(() => gw.output()).toMatch(/"reason":"user_token_refused"/);
+    expect(gw.output()).not.toContain(forged);
+  });
+
   it('refuses a WebSocket without a session', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/`, { headers: { host: host('c1') } });
     const status = await new Promise((resolve) => {
