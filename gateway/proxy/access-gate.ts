@@ -32,21 +32,6 @@ const FLOW_ID = /^[A-Za-z0-9_-]{8,64}$/;
 const STATE = /^[A-Za-z0-9_-]{16,128}$/;
 const FLOW_TTL_SECONDS = 600;
 
-/** Identity headers only the gateway may set: a client's own copies are dropped before forwarding. */
-export const IDENTITY_HEADERS: ReadonlySet<string> = new Set([
-  'x-forwarded-user',
-  'x-forwarded-preferred-username',
-  'x-forwarded-email',
-  'x-forwarded-groups',
-  'x-forwarded-access-token',
-  'x-demiurge-assertion',
-  'x-auth-request-user',
-  'x-auth-request-email',
-  'x-auth-request-preferred-username',
-  'x-remote-user',
-  'remote-user',
-]);
-
 export interface GateRequest {
   method: string;
   /** Path and query as sent. */
