@@ -2,7 +2,9 @@
 import { execFileSync } from 'node:child_process';
 
 export interface TreeState {
-  head: string;
+  root: string;
+  /** Short hash and subject; undefined outside a git checkout (an exported tree, say). */
+  head?: string;
   /** Uncommitted changes (modified or new) in the gateway's source folders. */
   changed: string[];
 }
@@ -11,21 +13,26 @@ const SOURCE = ['gateway', 'shared', 'redis'];
 
 export function treeState(root: string): TreeState {
   const git = (...args: string[]) =>
-    execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', timeout: 10_000 }).trim();
+    execFileSync('git', ['-C', root, ...args], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   try {
     const head = git('log', '-1', '--format=%h %s').slice(0, 100);
     const changed = git('status', '--porcelain', '--', ...SOURCE)
       .split('\n')
       .filter(Boolean)
       .map((l) => l.slice(3));
-    return { head, changed };
+    return { root, head, changed };
   } catch {
-    return { head: 'unknown (not a git checkout?)', changed: [] };
+    return { root, changed: [] };
   }
 }
 
-export const describeTree = (t: TreeState) =>
-  `gateway code: HEAD ${t.head}` +
-  (t.changed.length === 0
-    ? ' (no uncommitted changes in gateway/, shared/, redis/)'
-    : `\n  + uncommitted changes in ${t.changed.length} file(s): ${t.changed.join(', ')}`);
+export function describeTree(t: TreeState): string {
+  if (t.head === undefined) return `gateway code: ${t.root} (not a git checkout)`;
+  if (t.changed.length === 0)
+    return `gateway code: HEAD ${t.head} (no uncommitted changes in gateway/, shared/, redis/)`;
+  return `gateway code: HEAD ${t.head}\n  + uncommitted changes in ${t.changed.length} file(s): ${t.changed.join(', ')}`;
+}
