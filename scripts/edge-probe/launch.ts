@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Runtime } from '../../gateway/server/runtime.ts';
+import type { Cleanup } from './cleanup.ts';
 import { exchange } from './raw.ts';
 import { requestText } from './requests.ts';
 
@@ -62,6 +63,7 @@ export interface Gateway {
   output(): string;
   /** The process's exit code, or null while it runs. */
   exitCode(): number | null;
+  /** SIGTERM to the process group (SIGKILL after a grace period), then the directory removed. */
   stop(): Promise<void>;
 }
 
@@ -102,7 +104,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
  * Starts the gateway of the checkout at `root` (default: the one this script is in; another checkout
  * needs a node_modules, a symlink to this one's will do) with this checkout's runtimes.
  */
-export async function launchGateway(runtime: Runtime, root = ROOT): Promise<Gateway> {
+export async function launchGateway(runtime: Runtime, cleanup: Cleanup, root = ROOT): Promise<Gateway> {
   const [port, adminPort] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), 'edge-probe-'));
   const loginUrl = `http://login.localhost:${port}/`;
@@ -134,17 +136,21 @@ export async function launchGateway(runtime: Runtime, root = ROOT): Promise<Gate
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  const stop = async () => {
+  /** A wrapper's children may outlive it in the group: always sweep it. */
+  const kill = () => {
+    killGroup(child, 'SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  // Registered at once: a probe stopped while the gateway starts still stops it.
+  const stop = cleanup.add(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       killGroup(child, 'SIGTERM');
       const timer = setTimeout(() => killGroup(child, 'SIGKILL'), STOP_GRACE_MS);
       await exited;
       clearTimeout(timer);
     }
-    // A wrapper's children may outlive it in the group: sweep it.
-    killGroup(child, 'SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  };
+    kill();
+  }, kill);
   const gateway: Gateway = {
     runtime,
     version: runtimeVersion(runtime),

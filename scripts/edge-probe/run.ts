@@ -36,8 +36,8 @@ export async function probeRuntime(
   const report: RuntimeReport = { runtime, version: runtime, results: [] };
   const stops: (() => Promise<void>)[] = [];
   try {
-    const gateway = await launchGateway(runtime, gatewayRoot);
-    stops.push(cleanup.add(() => gateway.stop()));
+    const gateway = await launchGateway(runtime, cleanup, gatewayRoot);
+    stops.push(gateway.stop);
     report.version = gateway.version;
     report.gateway = { pid: gateway.pid, port: gateway.port, adminPort: gateway.adminPort };
     const app = await startEchoApp();
