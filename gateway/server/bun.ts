@@ -57,6 +57,25 @@ type BunWebSocket = new (
   options: { protocols: string[]; headers: [string, string][] },
 ) => WebSocket;
 
+/** A proxied connection's idle deadline (seconds) once its answer is under way: the Node front end's keep-alive. */
+const IDLE_TIMEOUT_SECONDS = 65;
+
+/**
+ * Gives a proxied connection an idle deadline again once the answer allows it: `timeout(0)` (set while the
+ * upstream may take its time to answer) stays on the connection, and an idle keep-alive client would
+ * otherwise hold it for good. An answer of known length gets it at once (its body flows, or it is cut
+ * after a minute of silence); a streamed one (SSE, long polls) only at its end, which costs a stream
+ * step per answer, so it is kept off the usual path.
+ */
+function idleAfter(answer: Response, request: Request, server: BunServer): Response {
+  const rearm = () => server.timeout(request, IDLE_TIMEOUT_SECONDS);
+  if (answer.body === null || answer.headers.has('content-length')) {
+    rearm();
+    return answer;
+  }
+  return new Response(answer.body.pipeThrough(new TransformStream({ flush: rearm })), answer);
+}
+
 export async function startBun(gateway: Gateway): Promise<RunningServer> {
   const { config, control, admin, proxy } = gateway;
   const bodyTimeout = config.UPSTREAM_BODY_TIMEOUT > 0 ? config.UPSTREAM_BODY_TIMEOUT : false;
@@ -92,7 +111,12 @@ export async function startBun(gateway: Gateway): Promise<RunningServer> {
         return control.fetch(request, { remoteAddress, listener: 'public' });
       // No idle cut-off for proxied exchanges (SSE, long polls, slow uploads); Bun's default is 10 s.
       server.timeout(request, 0);
-      if (!isWebSocketUpgrade(request)) return fetchProxy.handleRequest(request, remoteAddress);
+      if (!isWebSocketUpgrade(request)) {
+        const answer = fetchProxy.handleRequest(request, remoteAddress);
+        return answer instanceof Promise
+          ? answer.then((a) => idleAfter(a, request, server))
+          : idleAfter(answer, request, server);
+      }
       return relay.handleUpgrade(request, remoteAddress, (protocol, accepted) => {
         // Always set: without it Bun echoes the client's first subprotocol, and an empty value sends none.
         const headers = { 'sec-websocket-protocol': protocol };

@@ -93,16 +93,18 @@ export function createFetchProxy(deps: FetchProxyDeps) {
     return new Response(given.body, { status: given.status, headers });
   }
 
-  /** The answer for an upstream that failed before its response headers. */
+  /** The answer for an upstream that failed before its response headers (`closeConnection`: after it, too). */
   function upstreamFailure(
     code: ErrorCode,
     route: ResolvedRoute,
     scanned: ScannedRequest,
     started: number,
+    closeConnection = false,
   ): Response {
     metrics.upstreamError(`http://${route.upstream}:${route.port}`, code);
     const html = wantsHtml(scanned.secFetchMode, scanned.accept);
-    return answer(errorAnswer({ code, hostname: route.hostname, service: route.service }, html), started);
+    const info = { code, hostname: route.hostname, service: route.service };
+    return answer(errorAnswer(info, html), started, closeConnection);
   }
 
   function responseHeaders(upstream: Response): Headers {

@@ -242,7 +242,8 @@ export function createWebSocketRelay(deps: WebSocketRelayDeps, proxy: FetchProxy
     // subprotocols (RFC 6455 allows it): ask once more offering none, which is what the client gets.
     if ('failed' in upstream && upstream.failed === ErrorCode.UpstreamRefused && protocols.length > 0)
       upstream = await connect([]);
-    if ('failed' in upstream) return proxy.upstreamFailure(upstream.failed, route, scanned, started);
+    // A handshake that did not switch ends its connection, as on Node (where the socket was handed over).
+    if ('failed' in upstream) return proxy.upstreamFailure(upstream.failed, route, scanned, started, true);
     if ('clientLeft' in upstream) return proxy.answer(CLIENT_LEFT, started);
     if ('refusedWith' in upstream) {
       deps.security.event(SecurityReason.UpgradeRefusedByApp, {

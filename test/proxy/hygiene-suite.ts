@@ -224,6 +224,30 @@ export function hygieneSuite(runtime: Runtime): void {
       await expect.poll(() => gw.output()).toMatch(/"reason":"upgrade_refused_by_app"[^\n]*"status":404/);
     });
 
+    it('closes the connection of a WebSocket handshake the app never answered', async () => {
+      const { data, closed } = await rawExchange(
+        gw.port,
+        `GET /silent-upgrade HTTP/1.1\r\nHost: ${hostOf('c1')}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+        { waitMs: 6000 },
+      );
+      expect(parseResponse(data)?.status).toBe(504); // UPSTREAM_HEADERS_TIMEOUT is 3 s here
+      if (runtime !== 'deno') expect(closed).toBe(true); // Deno ignores `Connection: close` (see above)
+    });
+
+    // Bun keeps a connection whose idle timeout was turned off for a proxied exchange (SSE, long polls)
+    // without one for good, unless the gateway gives it back: an idle client must not hold it forever.
+    if (runtime === 'bun')
+      it('gives an idle keep-alive connection its deadline back after a proxied answer', async () => {
+        const { data, closed } = await rawExchange(
+          gw.port,
+          `GET /idle HTTP/1.1\r\nHost: ${hostOf('c1')}\r\n\r\n`,
+          { waitMs: 20_000 },
+        );
+        expect(parseResponse(data)?.status).toBe(200);
+        expect(closed).toBe(true);
+      });
+
     it('keeps every hygiene invariant for any client header list (property)', {
       timeout: 60_000,
     }, async () => {
