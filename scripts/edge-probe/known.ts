@@ -55,6 +55,22 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
     symptom: reachedApp,
   },
   {
+    // Found by this probe (not in issue 20's text; noted on issue 14 for issue 20): the gateway refuses
+    // the head with 400 and `Connection: close`, which Deno ignores; the next request on the connection is
+    // read with Deno's own framing and checked like any other (nothing reaches an app framed otherwise).
+    point: '3 (found here): Deno keeps reading a connection after a request the gateway refused',
+    runtimes: ['deno'],
+    cases: ['te-gzip-chunked'],
+    symptom: (o) => o.exchange.responses[0]?.status === 400 && !o.exchange.closed,
+  },
+  {
+    // Found by this probe: Deno's fetch cannot send CONNECT; the answer is 502 and the app sees nothing.
+    point: '2 (found here): Deno answers CONNECT with 502 and keeps the connection',
+    runtimes: ['deno'],
+    cases: ['connect'],
+    symptom: (o) => !reachedApp(o) && o.exchange.responses[0]?.status === 502,
+  },
+  {
     point: '4: Deno answers HTTP/2 with prior knowledge on the public port',
     runtimes: ['deno'],
     cases: ['h2-prior-knowledge'],
