@@ -33,6 +33,35 @@ async function peakRssGrowth(gw: GatewayProcess, work: () => Promise<void>): Pro
   return Math.max(peak, treeRss(gw.pid)) - base;
 }
 
+/**
+ * 1,000 WebSocket handshakes to `path` (50 at a time, after a warm-up of 50), each client leaving once
+ * answered: their statuses by count, and the gateway's growth in descriptors and resident bytes a second
+ * after the last one.
+ */
+async function handshakeChurn(gw: GatewayProcess, host: string, path: string) {
+  const attempt = () =>
+    new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${gw.port}${path}`, { headers: { host } });
+      ws.once('unexpected-response', (_req, res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        ws.terminate();
+      });
+      ws.once('open', () => resolve(101));
+      ws.once('error', () => resolve(-1));
+    });
+  for (let i = 0; i < 50; i++) await attempt(); // warm-up: lazy pools, JIT
+  await new Promise((r) => setTimeout(r, 500));
+  const fds = treeFds(gw.pid);
+  const rss = treeRss(gw.pid);
+  const statuses: Record<number, number> = {};
+  for (let batch = 0; batch < 20; batch++)
+    for (const s of await Promise.all(Array.from({ length: 50 }, attempt)))
+      statuses[s] = (statuses[s] ?? 0) + 1;
+  await new Promise((r) => setTimeout(r, 1000));
+  return { statuses, fds: treeFds(gw.pid) - fds, rss: treeRss(gw.pid) - rss };
+}
+
 export function resourcesSuite(runtime: Runtime, bodyBytes = GiB): void {
   describe(`proxy resources on ${runtime}`, () => {
     let redis: TestRedis;
@@ -84,29 +113,10 @@ export function resourcesSuite(runtime: Runtime, bodyBytes = GiB): void {
       const stopped = await startUpstream();
       await stopped.close();
       await register(gw, 'gone', 'term', stopped.port);
-      const attempt = () =>
-        new Promise<number>((resolve) => {
-          const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/`, { headers: { host: hostOf('gone') } });
-          ws.once('unexpected-response', (_req, res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-            ws.terminate();
-          });
-          ws.once('error', () => resolve(-1));
-        });
-      for (let i = 0; i < 50; i++) await attempt(); // warm-up: lazy pools, JIT
-      await new Promise((r) => setTimeout(r, 500));
-      const fds = treeFds(gw.pid);
-      const rss = treeRss(gw.pid);
-      const statuses = new Map<number, number>();
-      for (let batch = 0; batch < 20; batch++) {
-        const results = await Promise.all(Array.from({ length: 50 }, attempt));
-        for (const s of results) statuses.set(s, (statuses.get(s) ?? 0) + 1);
-      }
-      expect(Object.fromEntries(statuses)).toEqual({ 502: 1000 });
-      await new Promise((r) => setTimeout(r, 1000));
-      expect(treeFds(gw.pid) - fds).toBeLessThanOrEqual(5);
-      expect(treeRss(gw.pid) - rss).toBeLessThan(40 * MiB);
+      const churn = await handshakeChurn(gw, hostOf('gone'), '/');
+      expect(churn.statuses).toEqual({ 502: 1000 });
+      expect(churn.fds).toBeLessThanOrEqual(5);
+      expect(churn.rss).toBeLessThan(40 * MiB);
       const metrics = await (await fetch(`http://127.0.0.1:${gw.adminPort}/metrics`)).text();
       expect(metrics).toContain('gateway_proxy_websockets_open 0');
     });
@@ -114,32 +124,10 @@ export function resourcesSuite(runtime: Runtime, bodyBytes = GiB): void {
     it('keeps no socket or memory after 1,000 refused WebSocket handshakes', {
       timeout: 120_000,
     }, async () => {
-      const attempt = () =>
-        new Promise<number>((resolve) => {
-          const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/refuse?status=404`, {
-            headers: { host: hostOf('big') },
-          });
-          ws.once('unexpected-response', (_req, res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-            ws.terminate();
-          });
-          ws.once('open', () => resolve(101));
-          ws.once('error', () => resolve(-1));
-        });
-      for (let i = 0; i < 50; i++) await attempt(); // warm-up
-      await new Promise((r) => setTimeout(r, 500));
-      const fds = treeFds(gw.pid);
-      const rss = treeRss(gw.pid);
-      const statuses = new Map<number, number>();
-      for (let batch = 0; batch < 20; batch++) {
-        const results = await Promise.all(Array.from({ length: 50 }, attempt));
-        for (const s of results) statuses.set(s, (statuses.get(s) ?? 0) + 1);
-      }
-      expect(Object.fromEntries(statuses)).toEqual({ 404: 1000 });
-      await new Promise((r) => setTimeout(r, 1000));
-      expect(treeFds(gw.pid) - fds).toBeLessThanOrEqual(5);
-      expect(treeRss(gw.pid) - rss).toBeLessThan(40 * MiB);
+      const churn = await handshakeChurn(gw, hostOf('big'), '/refuse?status=404');
+      expect(churn.statuses).toEqual({ 404: 1000 });
+      expect(churn.fds).toBeLessThanOrEqual(5);
+      expect(churn.rss).toBeLessThan(40 * MiB);
     });
 
     it('closes a WebSocket handshake whose client left before the app answered', async () => {
