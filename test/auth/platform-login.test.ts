@@ -5,16 +5,16 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDevKey } from '../../gateway/auth/dev-key.ts';
 import { Browserish } from '../support/browserish.ts';
-import { type DemoFixture, startDemoFixture } from '../support/demo-fixture.ts';
+import type { DemoFixture } from '../support/demo-fixture.ts';
 import type { GatewayProcess } from '../support/gateway-process.ts';
-import { type PlatformLogin, startPlatformLogin } from '../support/platform-login.ts';
+import { type PlatformFixture, type PlatformLogin, startPlatformFixture } from '../support/platform-login.ts';
 
 const ORG = 'org-a';
 const PROJECT = 'proj-a';
 
 describe('platform login (LOGIN_URL on another origin)', () => {
+  let platform: PlatformFixture;
   let login: PlatformLogin;
   let fixture: DemoFixture;
   let gw: GatewayProcess;
@@ -24,21 +24,14 @@ describe('platform login (LOGIN_URL on another origin)', () => {
   const serviceUrl = (path = '/') => `http://uc-demo.org-${ORG}.localhost:${gw.port}${path}`;
 
   beforeAll(async () => {
-    login = await startPlatformLogin([{ user_id: 'u-alice', username: 'alice', org: ORG, project: PROJECT }]);
-    loginOrigin = login.origin('login.localhost');
-    fixture = await startDemoFixture(ORG, PROJECT, {
-      DEFAULT_ACCESS: 'project',
-      LOGIN_URL: `${loginOrigin}/`,
-    });
+    platform = await startPlatformFixture(ORG, PROJECT, [
+      { user_id: 'u-alice', username: 'alice', org: ORG, project: PROJECT },
+    ]);
+    ({ login, fixture, loginOrigin, gatewayOrigin } = platform);
     ({ gw, browser } = fixture);
-    gatewayOrigin = `http://localhost:${gw.port}`;
-    const key = await readDevKey(gw.dataDir);
-    if (!key) throw new Error('the gateway wrote no development key');
-    login.configure(gatewayOrigin, key);
   });
   afterAll(async () => {
-    await fixture?.close();
-    await login?.close();
+    await platform?.close();
   });
 
   const authorize = (q = 'host=uc-demo.org-org-a.localhost&flow=flowflowflow&state=statestatestatestate') =>

@@ -5,16 +5,15 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDevKey } from '../../gateway/auth/dev-key.ts';
-import { type DemoFixture, startDemoFixture } from '../support/demo-fixture.ts';
+import type { DemoFixture } from '../support/demo-fixture.ts';
 import type { GatewayProcess } from '../support/gateway-process.ts';
-import { type PlatformLogin, startPlatformLogin } from '../support/platform-login.ts';
+import { type PlatformFixture, startPlatformFixture } from '../support/platform-login.ts';
 
 const ORG = 'org-a';
 const PROJECT = 'proj-a';
 
 describe('sign in as someone else from the 404 page (Chromium)', () => {
-  let login: PlatformLogin;
+  let platform: PlatformFixture;
   let fixture: DemoFixture;
   let gw: GatewayProcess;
   let browser: Browser;
@@ -24,25 +23,16 @@ describe('sign in as someone else from the 404 page (Chromium)', () => {
     `http://uc-${container}.org-${ORG}.localhost:${gw.port}${path}`;
 
   beforeAll(async () => {
-    login = await startPlatformLogin([
+    platform = await startPlatformFixture(ORG, PROJECT, [
       { user_id: 'u-alice', username: 'alice', org: ORG, project: PROJECT },
       { user_id: 'u-carol', username: 'carol', org: ORG, project: 'another-project' },
       { user_id: 'u-bob', username: 'bob', org: 'org-b', project: 'proj-b' },
     ]);
-    loginOrigin = login.origin('login.localhost');
-    fixture = await startDemoFixture(ORG, PROJECT, {
-      DEFAULT_ACCESS: 'project',
-      LOGIN_URL: `${loginOrigin}/`,
-    });
+    ({ fixture, loginOrigin, gatewayOrigin } = platform);
     ({ gw, browser } = fixture);
-    gatewayOrigin = `http://localhost:${gw.port}`;
-    const key = await readDevKey(gw.dataDir);
-    if (!key) throw new Error('the gateway wrote no development key');
-    login.configure(gatewayOrigin, key);
   });
   afterAll(async () => {
-    await fixture?.close();
-    await login?.close();
+    await platform?.close();
   });
 
   const atLogin = (page: Page) => page.waitForURL((u) => u.origin === loginOrigin, { timeout: 10_000 });

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecurityReason } from '../../gateway/security-log.ts';
-import { MemoryStore } from '../../gateway/store/memory.ts';
-import { RedisStore } from '../../gateway/store/redis.ts';
 import type { Store } from '../../gateway/store/store.ts';
 import {
   ADMIN_PORT,
@@ -14,6 +12,7 @@ import {
   PUBLIC_PORT,
 } from '../support/control.ts';
 import { startRedis, type TestRedis } from '../support/redis-server.ts';
+import { storeKinds } from '../support/store-kinds.ts';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -36,19 +35,7 @@ async function snapshot(store: Store) {
   };
 }
 
-for (const [name, makeStore] of [
-  ['memory', async () => new MemoryStore()],
-  [
-    'redis',
-    async () => {
-      const { Redis } = await import('ioredis');
-      const admin = new Redis(redis.url);
-      await admin.flushall();
-      admin.disconnect();
-      return new RedisStore(redis.url);
-    },
-  ],
-] as const) {
+for (const [name, makeStore] of storeKinds(() => redis.url)) {
   describe(`POST /collab/event (${name} store)`, () => {
     let store: Store;
     let h: Awaited<ReturnType<typeof controlHarness>>;

@@ -8,13 +8,12 @@ import { storeInventory } from '../../gateway/control/inventory.ts';
 import { createRevoker } from '../../gateway/control/revocation.ts';
 import { silentLogger } from '../../gateway/log.ts';
 import { SecurityReason } from '../../gateway/security-log.ts';
-import { MemoryStore } from '../../gateway/store/memory.ts';
-import { RedisStore } from '../../gateway/store/redis.ts';
 import type { Store, StoreChange } from '../../gateway/store/store.ts';
 import type { VpnRevocation } from '../../gateway/vpn/vpn-manager.ts';
 import { ErrorCode, forbidden } from '../../shared/errors.ts';
 import { controlHarness, legacyWatchdogBody, mapBody, recordingSecurityLog } from '../support/control.ts';
 import { startRedis, type TestRedis } from '../support/redis-server.ts';
+import { storeKinds } from '../support/store-kinds.ts';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -41,19 +40,7 @@ function fakeVpn(known: string[], steps: string[]) {
   };
 }
 
-for (const [name, makeStore] of [
-  ['memory', async () => new MemoryStore()],
-  [
-    'redis',
-    async () => {
-      const { Redis } = await import('ioredis');
-      const admin = new Redis(redis.url);
-      await admin.flushall();
-      admin.disconnect();
-      return new RedisStore(redis.url);
-    },
-  ],
-] as const) {
+for (const [name, makeStore] of storeKinds(() => redis.url)) {
   describe(`revocation (${name} store)`, () => {
     let store: Store;
     let h: Awaited<ReturnType<typeof controlHarness>>;

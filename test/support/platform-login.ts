@@ -6,8 +6,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DevKey } from '../../gateway/auth/dev-key.ts';
+import { type DevKey, readDevKey } from '../../gateway/auth/dev-key.ts';
 import { mintUserToken } from '../../gateway/control/dev-login.ts';
+import { type DemoFixture, startDemoFixture } from './demo-fixture.ts';
 
 export interface PlatformUser {
   user_id: string;
@@ -65,4 +66,51 @@ export async function startPlatformLogin(users: PlatformUser[]): Promise<Platfor
         server.close(() => resolve());
       }),
   };
+}
+
+/** The demo fixture behind a gateway whose `LOGIN_URL` is a platform login page on `login.localhost`. */
+export interface PlatformFixture {
+  login: PlatformLogin;
+  fixture: DemoFixture;
+  /** `http://login.localhost:<port>`. */
+  loginOrigin: string;
+  /** `http://localhost:<gateway port>`. */
+  gatewayOrigin: string;
+  close(): Promise<void>;
+}
+
+/** Starts both, services defaulting to `project` access, the login page signing with the gateway's key. */
+export async function startPlatformFixture(
+  org: string,
+  project: string,
+  users: PlatformUser[],
+): Promise<PlatformFixture> {
+  const login = await startPlatformLogin(users);
+  const loginOrigin = login.origin('login.localhost');
+  let fixture: DemoFixture | undefined;
+  try {
+    fixture = await startDemoFixture(org, project, {
+      DEFAULT_ACCESS: 'project',
+      LOGIN_URL: `${loginOrigin}/`,
+    });
+    const gatewayOrigin = `http://localhost:${fixture.gw.port}`;
+    const key = await readDevKey(fixture.gw.dataDir);
+    if (!key) throw new Error('the gateway wrote no development key');
+    login.configure(gatewayOrigin, key);
+    const started = fixture;
+    return {
+      login,
+      fixture: started,
+      loginOrigin,
+      gatewayOrigin,
+      close: async () => {
+        await started.close();
+        await login.close();
+      },
+    };
+  } catch (err) {
+    await fixture?.close();
+    await login.close();
+    throw err;
+  }
 }
