@@ -63,6 +63,7 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1, 'a directory path').default('.data'),
   EVENT_BODY_LIMIT: count('a size in bytes', 1024, 1_048_576).default(65_536),
   CLIENT_HEADERS_TIMEOUT: duration('a duration such as 10s').default(10_000),
+  CLIENT_IDLE_TIMEOUT: duration('a duration such as 65s').default(65_000),
   UPSTREAM_CONNECT_TIMEOUT: duration('a duration such as 5s').default(5_000),
   UPSTREAM_HEADERS_TIMEOUT: duration('a duration such as 120s').default(120_000),
   UPSTREAM_BODY_TIMEOUT: z

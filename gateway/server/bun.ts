@@ -57,18 +57,15 @@ type BunWebSocket = new (
   options: { protocols: string[]; headers: [string, string][] },
 ) => WebSocket;
 
-/** A proxied connection's idle deadline (seconds) once its answer is under way: the Node front end's keep-alive. */
-const IDLE_TIMEOUT_SECONDS = 65;
-
 /**
- * Gives a proxied connection an idle deadline again once the answer allows it: `timeout(0)` (set while the
- * upstream may take its time to answer) stays on the connection, and an idle keep-alive client would
- * otherwise hold it for good. An answer of known length gets it at once (its body flows, or it is cut
- * after a minute of silence); a streamed one (SSE, long polls) only at its end, which costs a stream
- * step per answer, so it is kept off the usual path.
+ * Gives a proxied connection an idle deadline (`idleSeconds`: CLIENT_IDLE_TIMEOUT) again once the answer
+ * allows it: `timeout(0)` (set while the upstream may take its time to answer) stays on the connection,
+ * and an idle keep-alive client would otherwise hold it for good. An answer of known length gets it at
+ * once (its body flows, or it is cut after that much silence); a streamed one (SSE, long polls) only at
+ * its end, which costs a stream step per answer, so it is kept off the usual path.
  */
-function idleAfter(answer: Response, request: Request, server: BunServer): Response {
-  const rearm = () => server.timeout(request, IDLE_TIMEOUT_SECONDS);
+function idleAfter(answer: Response, request: Request, server: BunServer, idleSeconds: number): Response {
+  const rearm = () => server.timeout(request, idleSeconds);
   if (answer.body === null || answer.headers.has('content-length')) {
     rearm();
     return answer;
@@ -78,6 +75,7 @@ function idleAfter(answer: Response, request: Request, server: BunServer): Respo
 
 export async function startBun(gateway: Gateway): Promise<RunningServer> {
   const { config, control, admin, proxy } = gateway;
+  const idleSeconds = Math.max(1, Math.round(config.CLIENT_IDLE_TIMEOUT / 1000));
   const bodyTimeout = config.UPSTREAM_BODY_TIMEOUT > 0 ? config.UPSTREAM_BODY_TIMEOUT : false;
   const fetchProxy = createFetchProxy({
     ...proxy,
@@ -114,8 +112,8 @@ export async function startBun(gateway: Gateway): Promise<RunningServer> {
       if (!isWebSocketUpgrade(request)) {
         const answer = fetchProxy.handleRequest(request, remoteAddress);
         return answer instanceof Promise
-          ? answer.then((a) => idleAfter(a, request, server))
-          : idleAfter(answer, request, server);
+          ? answer.then((a) => idleAfter(a, request, server, idleSeconds))
+          : idleAfter(answer, request, server, idleSeconds);
       }
       return relay.handleUpgrade(request, remoteAddress, (protocol, accepted) => {
         // Always set: without it Bun echoes the client's first subprotocol, and an empty value sends none.

@@ -75,7 +75,7 @@ export async function startNode(gateway: Gateway): Promise<RunningServer> {
     {
       // No body timeout (uploads, SSE, long polls); slow headers are cut (slow-loris).
       headersTimeoutMs: config.CLIENT_HEADERS_TIMEOUT,
-      keepAliveTimeoutMs: 65_000,
+      keepAliveTimeoutMs: config.CLIENT_IDLE_TIMEOUT,
       reads,
     },
     {
