@@ -8,8 +8,15 @@ import type { RouteCacheStats } from '../routes/route-cache.ts';
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
+/** Who gave an answer: the gateway itself (error pages, sign-in, refusals) or the app behind it. */
+export type Answerer = 'gateway' | 'app';
+
 export class ProxyMetrics {
-  readonly #byClass = new Float64Array(5);
+  /** Answers by status class, the gateway's first, then the app's. */
+  readonly #byClass = new Float64Array(10);
+  readonly #upstreamBuckets = new Float64Array(BUCKETS.length + 1);
+  #upstreamSum = 0;
+  #upstreamCount = 0;
   readonly #bucketCounts = new Float64Array(BUCKETS.length + 1);
   #latencySum = 0;
   #latencyCount = 0;
@@ -19,9 +26,9 @@ export class ProxyMetrics {
 
   constructor(private readonly cache: () => RouteCacheStats & { size: number }) {}
 
-  /** One finished HTTP request: its status and its time in seconds. */
-  request(status: number, seconds: number): void {
-    const cls = Math.min(Math.max(Math.floor(status / 100) - 1, 0), 4);
+  /** One finished HTTP request: its status, its time in seconds, and who answered it. */
+  request(status: number, seconds: number, by: Answerer): void {
+    const cls = Math.min(Math.max(Math.floor(status / 100) - 1, 0), 4) + (by === 'app' ? 5 : 0);
     this.#byClass[cls] = (this.#byClass[cls] ?? 0) + 1;
     let i = 0;
     while (i < BUCKETS.length && seconds > (BUCKETS[i] as number)) i++;
@@ -30,19 +37,32 @@ export class ProxyMetrics {
     this.#latencyCount++;
   }
 
-  upstreamError(upstream: string, code: string): void {
-    const key = `${upstream}\u0000${code}`;
-    this.#upstreamErrors.set(key, (this.#upstreamErrors.get(key) ?? 0) + 1);
+  /** An upstream's answer head came, `seconds` after the request was sent to it. */
+  upstreamAnswered(seconds: number): void {
+    let i = 0;
+    while (i < BUCKETS.length && seconds > (BUCKETS[i] as number)) i++;
+    this.#upstreamBuckets[i] = (this.#upstreamBuckets[i] ?? 0) + 1;
+    this.#upstreamSum += seconds;
+    this.#upstreamCount++;
+  }
+
+  /** A failed upstream exchange, by error code (a bounded label: never the upstream's address). */
+  upstreamError(code: string): void {
+    this.#upstreamErrors.set(code, (this.#upstreamErrors.get(code) ?? 0) + 1);
   }
 
   render(): string {
     const out: string[] = [];
     out.push(
-      '# HELP gateway_proxy_requests_total Proxied HTTP requests by status class.',
+      '# HELP gateway_proxy_requests_total Requests on container hostnames by status class and who answered.',
       '# TYPE gateway_proxy_requests_total counter',
     );
-    for (const [i, c] of CLASSES.entries())
-      out.push(`gateway_proxy_requests_total{class="${c}"} ${this.#byClass[i]}`);
+    for (const [by, offset] of [
+      ['gateway', 0],
+      ['app', 5],
+    ] as const)
+      for (const [i, c] of CLASSES.entries())
+        out.push(`gateway_proxy_requests_total{class="${c}",by="${by}"} ${this.#byClass[i + offset]}`);
     out.push(
       '# HELP gateway_proxy_request_duration_seconds Time from request to response end.',
       '# TYPE gateway_proxy_request_duration_seconds histogram',
@@ -89,13 +109,25 @@ export class ProxyMetrics {
       `gateway_route_changes_total ${c.changes}`,
     );
     out.push(
-      '# HELP gateway_upstream_errors_total Failed upstream exchanges by upstream and error code.',
+      '# HELP gateway_upstream_errors_total Failed upstream exchanges by error code.',
       '# TYPE gateway_upstream_errors_total counter',
     );
-    for (const [key, n] of this.#upstreamErrors) {
-      const [upstream, code] = key.split('\u0000');
-      out.push(`gateway_upstream_errors_total{upstream="${upstream}",code="${code}"} ${n}`);
-    }
+    for (const [code, n] of this.#upstreamErrors)
+      out.push(`gateway_upstream_errors_total{code="${code}"} ${n}`);
+    out.push(
+      '# HELP gateway_upstream_response_seconds Time from sending a request to an upstream to its answer head.',
+      '# TYPE gateway_upstream_response_seconds histogram',
+    );
+    let upstreamCumulative = 0;
+    BUCKETS.forEach((b, i) => {
+      upstreamCumulative += this.#upstreamBuckets[i] ?? 0;
+      out.push(`gateway_upstream_response_seconds_bucket{le="${b}"} ${upstreamCumulative}`);
+    });
+    out.push(
+      `gateway_upstream_response_seconds_bucket{le="+Inf"} ${this.#upstreamCount}`,
+      `gateway_upstream_response_seconds_sum ${this.#upstreamSum}`,
+      `gateway_upstream_response_seconds_count ${this.#upstreamCount}`,
+    );
     return `${out.join('\n')}\n`;
   }
 }

@@ -85,7 +85,7 @@ export function createFetchProxy(deps: FetchProxyDeps) {
 
   /** An answer the gateway gives itself (error page, sign-in redirect), counted like any other. */
   function answer(given: ProxyErrorAnswer, started: number, closeConnection = false): Response {
-    metrics.request(given.status, (performance.now() - started) / 1000);
+    metrics.request(given.status, (performance.now() - started) / 1000, 'gateway');
     const headers = headerPairs(given.headers);
     // After an ambiguous request nothing more should be read from that connection (Bun honours this;
     // Deno keeps its own framing, which is the one that counts since nothing was forwarded).
@@ -101,7 +101,7 @@ export function createFetchProxy(deps: FetchProxyDeps) {
     started: number,
     closeConnection = false,
   ): Response {
-    metrics.upstreamError(`http://${route.upstream}:${route.port}`, code);
+    metrics.upstreamError(code);
     const html = wantsHtml(scanned.secFetchMode, scanned.accept);
     const info = { code, hostname: route.hostname, service: route.service };
     return answer(errorAnswer(info, html), started, closeConnection);
@@ -204,7 +204,9 @@ export function createFetchProxy(deps: FetchProxyDeps) {
       return upstreamFailure(ErrorCode.UpstreamFailed, route, scanned, started);
     }
     // Time to response headers: the body is handed through untouched, so its end is not observed.
-    metrics.request(upstream.status, (performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    metrics.upstreamAnswered(seconds);
+    metrics.request(upstream.status, seconds, 'app');
     return response;
   }
 

@@ -86,28 +86,22 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     accept: scanned.accept,
     upgrade,
   });
-  const upstreamFailure = (
-    err: Error & { code?: string },
-    origin: string,
-    route: ResolvedRoute,
-    html: boolean,
-  ) => {
+  const upstreamFailure = (err: Error & { code?: string }, route: ResolvedRoute, html: boolean) => {
     const code = upstreamErrorCode(err);
-    metrics.upstreamError(origin, code);
+    metrics.upstreamError(code);
     return errorAnswer({ code, hostname: route.hostname, service: route.service }, html);
   };
 
   /** An upstream failed before its answer started: the error page (502/504) naming the service. */
   function relayFailed(relay: ResponseRelay, err: Error & { code?: string }): void {
-    const { origin, route, scanned, started } = relay.context as {
-      origin: string;
+    const { route, scanned, started } = relay.context as {
       route: ResolvedRoute;
       scanned: ScannedRequest;
       started: number;
     };
     send(
       relay.response,
-      upstreamFailure(err, origin, route, wantsHtml(scanned.secFetchMode, scanned.accept)),
+      upstreamFailure(err, route, wantsHtml(scanned.secFetchMode, scanned.accept)),
       started,
     );
   }
@@ -115,7 +109,7 @@ export function createNodeProxy(deps: NodeProxyDeps) {
   function send(res: Http1Response, answer: ProxyErrorAnswer, started: number): void {
     if (!res.headersSent) res.writeHead(answer.status, undefined, flatHeaders(answer.headers));
     res.end(answer.body);
-    metrics.request(answer.status, (performance.now() - started) / 1000);
+    metrics.request(answer.status, (performance.now() - started) / 1000, 'gateway');
   }
 
   function forward(
@@ -129,7 +123,6 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     activity.touch(route.containerId);
     const origin = `http://${route.upstream}:${route.port}`;
     const relay = new ResponseRelay(res, metrics, answerDeadlines, started, relayFailed, {
-      origin,
       route,
       scanned,
       started,
@@ -185,7 +178,7 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     const route = outcome.forward;
     activity.touch(route.containerId);
     const origin = `http://${route.upstream}:${route.port}`;
-    const context = { origin, route, scanned, started };
+    const context = { route, scanned, started };
     const relay = new UpgradeRelay(handshake, deps, route, outcome.expiresAt, started, relayFailed, context);
     pools.get(origin, Date.now()).dispatch(
       {

@@ -53,6 +53,8 @@ export class ResponseRelay implements ResponseObserver, AwaitingAnswer {
   #held: Buffer | undefined;
   /** Body bytes still to come when the answer has a Content-Length, else -1. */
   #left = -1;
+  /** `performance.now()` when the request was handed to the pool. */
+  readonly #sent: number;
 
   constructor(
     private readonly res: Http1Response,
@@ -65,7 +67,8 @@ export class ResponseRelay implements ResponseObserver, AwaitingAnswer {
     readonly context: unknown,
   ) {
     res.observer = this;
-    deadlines.start(this, performance.now()); // from dispatch, not from the request's start
+    this.#sent = performance.now();
+    deadlines.start(this, this.#sent); // from dispatch, not from the request's start
   }
 
   get response(): Http1Response {
@@ -121,6 +124,7 @@ export class ResponseRelay implements ResponseObserver, AwaitingAnswer {
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (status < 200) return true; // 1xx interim answers are not relayed
     this.deadlines.stop(this);
+    this.metrics.upstreamAnswered((performance.now() - this.#sent) / 1000);
     this.res.writeHead(status, statusText, filterRawResponseHeaders(raw));
     this.#left = contentLength(raw);
     this.#resume = resume;
@@ -145,7 +149,7 @@ export class ResponseRelay implements ResponseObserver, AwaitingAnswer {
     this.#done = true;
     this.deadlines.stop(this);
     this.res.end(this.#held);
-    this.metrics.request(this.res.statusCode, (performance.now() - this.started) / 1000);
+    this.metrics.request(this.res.statusCode, (performance.now() - this.started) / 1000, 'app');
   }
 
   onError(err: UpstreamError): void {
@@ -154,7 +158,7 @@ export class ResponseRelay implements ResponseObserver, AwaitingAnswer {
     this.deadlines.stop(this);
     if (this.res.headersSent) {
       this.res.destroy();
-      this.metrics.request(this.res.statusCode, (performance.now() - this.started) / 1000);
+      this.metrics.request(this.res.statusCode, (performance.now() - this.started) / 1000, 'app');
       return;
     }
     this.onFailure(this, err);

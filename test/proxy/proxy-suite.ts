@@ -227,20 +227,27 @@ export function proxySuite(runtime: Runtime): void {
         expect(data).not.toContain('"method":"GET"');
       });
 
-    it('serves metrics on the admin listener', async () => {
+    it('serves metrics on the admin listener, with bounded labels', async () => {
       const text = await (await fetch(`http://127.0.0.1:${gw.adminPort}/metrics`)).text();
       for (const name of [
-        'gateway_proxy_requests_total{class="2xx"}',
+        'gateway_proxy_requests_total{class="2xx",by="app"}',
+        'gateway_proxy_requests_total{class="4xx",by="gateway"}',
         'gateway_proxy_request_duration_seconds_bucket',
+        'gateway_upstream_response_seconds_bucket',
         'gateway_proxy_websockets_open',
         'gateway_route_cache_hits_total',
         'gateway_route_cache_misses_total',
         'gateway_route_changes_total',
-        'gateway_upstream_errors_total',
+        'gateway_upstream_errors_total{code="GW_ERR_UPSTREAM_REFUSED"}',
       ]) {
         expect(text).toContain(name);
       }
-      expect(Number(/gateway_proxy_requests_total\{class="2xx"\} (\d+)/.exec(text)?.[1])).toBeGreaterThan(5);
+      const count = (re: RegExp) => Number(re.exec(text)?.[1]);
+      expect(count(/gateway_proxy_requests_total\{class="2xx",by="app"\} (\d+)/)).toBeGreaterThan(5);
+      expect(count(/gateway_proxy_requests_total\{class="4xx",by="gateway"\} (\d+)/)).toBeGreaterThan(0);
+      expect(count(/gateway_upstream_response_seconds_count (\d+)/)).toBeGreaterThan(5);
+      // No label holds an address: upstream errors are counted by code only.
+      expect(text).not.toMatch(/gateway_upstream_errors_total\{[^}]*(upstream|127\.0\.0\.1)/);
     });
   });
 }
