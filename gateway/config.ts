@@ -34,6 +34,8 @@ const EnvSchema = z.object({
   PORT: port('a TCP port from 1 to 65535').default(8080),
   HOST: z.string().min(1, 'an address to bind').default('0.0.0.0'),
   ADMIN_PORT: port('a TCP port from 1 to 65535').default(9090),
+  ADMIN_HOST: z.string().min(1, 'an address to bind the admin listener').default('127.0.0.1'),
+  ADMIN_TOKEN: z.string().min(16, 'at least 16 characters of random secret').optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'a redis:// or rediss:// URL' }).optional(),
   DOMAIN: z
     .string()
@@ -83,6 +85,8 @@ const EnvSchema = z.object({
   ROUTE_CACHE_TTL: duration('a duration such as 5s').default(5_000),
   ROUTE_CACHE_NEGATIVE_TTL: duration('a duration such as 1s').default(1_000),
   ROUTE_CACHE_MAX: count('a number of entries', 100).default(500_000),
+  ROUTE_STALE_MAX: duration('a duration such as 10m').default(600_000),
+  STORE_TIMEOUT: duration('a duration such as 1s').default(1_000),
   ACTIVITY_FLUSH_INTERVAL: duration('a duration such as 30s').default(30_000),
   TRUSTED_PROXIES: z
     .string()
@@ -124,6 +128,7 @@ const EnvSchema = z.object({
   DEFAULT_ACCESS: z
     .enum(['public', 'org', 'project', 'owner'], { error: 'public, org, project or owner' })
     .optional(),
+  ACCESS_LOG: z.enum(['off', 'errors', 'all'], { error: 'off, errors or all' }).default('off'),
   LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error'], { error: 'debug, info, warn or error' })
     .default('info'),
@@ -140,7 +145,13 @@ export interface Config extends Omit<Parsed, 'GATEWAY_FQDN' | 'GATEWAY_ID' | 'DE
 }
 
 /** Values never echoed in an error line. */
-const SECRET_VARIABLES = new Set(['JWT_PUBLIC_KEY', 'SECRETS_KEY', 'SESSION_SECRET', 'ASSERTION_KEY']);
+const SECRET_VARIABLES = new Set([
+  'JWT_PUBLIC_KEY',
+  'SECRETS_KEY',
+  'SESSION_SECRET',
+  'ASSERTION_KEY',
+  'ADMIN_TOKEN',
+]);
 
 /** Validates the environment; throws a GatewayError whose message is the one line to print. */
 export function loadConfig(env: Record<string, string | undefined>): Config {

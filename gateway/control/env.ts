@@ -6,7 +6,13 @@ export interface ConnectionInfo {
   listener: 'public' | 'vpn';
 }
 
-export type ControlEnv = { Bindings: ConnectionInfo };
+/** Per-request values the control app's middleware sets. */
+export interface ControlVariables {
+  /** The request's id (a trusted peer's `X-Request-Id`, else generated): in every log line about it. */
+  requestId: string;
+}
+
+export type ControlEnv = { Bindings: ConnectionInfo; Variables: ControlVariables };
 
 /** `::ffff:127.0.0.1` -> `127.0.0.1`. */
 export function plainAddress(address: string | undefined): string {
