@@ -145,13 +145,17 @@ export interface Config extends Omit<Parsed, 'GATEWAY_FQDN' | 'GATEWAY_ID' | 'DE
 }
 
 /** Values never echoed in an error line. */
-const SECRET_VARIABLES = new Set([
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'JWT_PUBLIC_KEY',
   'SECRETS_KEY',
   'SESSION_SECRET',
   'ASSERTION_KEY',
   'ADMIN_TOKEN',
 ]);
+
+/** `localhost`, 127.0.0.0/8, `::1` and their IPv4-mapped forms: addresses only this machine can reach. */
+const isLoopback = (host: string) =>
+  /^(localhost|::1|(::ffff:)?127(\.\d{1,3}){3})$/i.test(host.replace(/^\[(.*)\]$/, '$1'));
 
 /** Validates the environment; throws a GatewayError whose message is the one line to print. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -187,6 +191,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new GatewayError(
       ErrorCode.BadConfig,
       'config: SECRETS_KEY must be set when VPN_ENABLED=true and DEV_SIGNING_KEY=false',
+      500,
+    );
+  }
+  if (!c.ADMIN_TOKEN && !isLoopback(c.ADMIN_HOST)) {
+    throw new GatewayError(
+      ErrorCode.BadConfig,
+      `config: ADMIN_TOKEN must be set when ADMIN_HOST is not a loopback address (got "${c.ADMIN_HOST.slice(0, 60)}"): /admin/* would be open to the network`,
       500,
     );
   }

@@ -82,6 +82,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
       publicHost: config.HOST,
       publicPort: config.PORT,
       adminPort: config.ADMIN_PORT,
+      adminHost: config.ADMIN_HOST,
       vpnAddress: vpn?.manager.gatewayAddress,
     }),
     security,
@@ -103,6 +104,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     inventory: storeInventory(store, config.LIVENESS_TIMEOUT),
     revoke,
     vpnClients: vpn ? () => vpn.manager.clients() : undefined,
+    adminToken: config.ADMIN_TOKEN,
   });
   return {
     config,

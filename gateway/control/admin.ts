@@ -1,8 +1,12 @@
-/** The admin app, on the loopback listener only: health, readiness, metrics and the admin API. */
+/**
+ * The admin app, on the admin listener (`ADMIN_HOST:ADMIN_PORT`, loopback unless configured): health,
+ * readiness and metrics stay open (a scraper needs no secret); `/admin/*` takes `ADMIN_TOKEN` when set.
+ */
 import { Hono } from 'hono';
 import { ErrorCode, GatewayError } from '../../shared/errors.ts';
 import type { Logger } from '../log.ts';
 import { vpnDisabled } from '../vpn/vpn-manager.ts';
+import { adminTokenGuard } from './admin-token.ts';
 import { errorResponder, notFound } from './errors.ts';
 
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$/;
@@ -24,10 +28,13 @@ export interface AdminAppDeps {
   revoke: (containerId: string) => Promise<RevocationResult>;
   /** Connected VPN clients; absent when the VPN is off. */
   vpnClients?: () => unknown[];
+  /** ADMIN_TOKEN: when set, `/admin/*` requires `Authorization: Bearer <token>`. */
+  adminToken?: string;
 }
 
 export function createAdminApp(deps: AdminAppDeps): Hono {
   const app = new Hono();
+  if (deps.adminToken) app.use('/admin/*', adminTokenGuard(deps.adminToken));
   mountHealth(app, deps.readiness);
   app.get('/metrics', (c) =>
     c.body(deps.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),

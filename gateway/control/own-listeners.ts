@@ -10,8 +10,9 @@ export interface OwnListenerConfig {
   /** HOST of the public listener: 0.0.0.0, :: (or a name, to be safe) mean every local address. */
   publicHost: string;
   publicPort: number;
-  /** The admin listener, on 127.0.0.1. */
   adminPort: number;
+  /** ADMIN_HOST (127.0.0.1 when absent), read as `publicHost` is. */
+  adminHost?: string;
   /** With the VPN on: the gateway's VPN address, where the VPN-side listener takes port 80. */
   vpnAddress?: string;
 }
@@ -56,16 +57,22 @@ export function ownListeners(
   if (config.vpnAddress) local.add(canonicalAddress(config.vpnAddress));
   const isLocal = (a: string) => local.has(a) || (isIP(a) === 4 && a.startsWith('127.'));
 
-  const host = canonicalAddress(config.publicHost);
-  // A wildcard binds every address; a name could resolve to any local one: treat both as all of them.
-  const publicEverywhere = isIP(host) === 0 || /^[0.:]+$/.test(config.publicHost);
+  /** Whether a listener bound to `bindHost` answers at an address. */
+  const boundAt = (bindHost: string): ((a: string) => boolean) => {
+    const host = canonicalAddress(bindHost);
+    // A wildcard binds every address; a name could resolve to any local one: treat both as all of them.
+    if (isIP(host) === 0 || /^[0.:]+$/.test(bindHost)) return isLocal;
+    return (a) => a === host;
+  };
+  const onPublic = boundAt(config.publicHost);
+  const onAdmin = boundAt(config.adminHost ?? '127.0.0.1');
   const vpn = config.vpnAddress ? canonicalAddress(config.vpnAddress) : undefined;
   return {
     portsAt(address) {
       const a = canonicalAddress(address);
       const ports = new Set<number>();
-      if (publicEverywhere ? isLocal(a) : a === host) ports.add(config.publicPort);
-      if (a === '127.0.0.1') ports.add(config.adminPort);
+      if (onPublic(a)) ports.add(config.publicPort);
+      if (onAdmin(a)) ports.add(config.adminPort);
       if (a === vpn) ports.add(VPN_LISTENER_PORT);
       return [...ports];
     },

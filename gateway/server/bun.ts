@@ -1,6 +1,6 @@
 /**
  * Bun adapter: Bun.serve listeners. The public one sends `uc-*` hosts to the proxy (fetch forwarding,
- * native WebSockets) and every other Host to the control app; the admin listener is loopback.
+ * native WebSockets) and every other Host to the control app; the admin listener binds ADMIN_HOST (loopback by default).
  *
  * What Bun 1.4 does not let us set (measured): the server's header deadline is fixed at about 10 s
  * (CLIENT_HEADERS_TIMEOUT is not applied); fetch has no separate connect timeout (the headers deadline
@@ -142,7 +142,7 @@ export async function startBun(gateway: Gateway): Promise<RunningServer> {
   });
   const adminServer = Bun.serve({
     port: config.ADMIN_PORT,
-    hostname: '127.0.0.1',
+    hostname: config.ADMIN_HOST,
     fetch: (request) => admin.fetch(request),
   });
   // The VPN-side listener: control endpoints only, on the gateway's VPN address.

@@ -1,6 +1,6 @@
 /**
  * Deno adapter: Deno.serve listeners. The public one sends `uc-*` hosts to the proxy (fetch forwarding,
- * native WebSockets) and every other Host to the control app; the admin listener is loopback.
+ * native WebSockets) and every other Host to the control app; the admin listener binds ADMIN_HOST (loopback by default).
  *
  * What Deno 2.9 does not let us set (measured; see the proxy suite): Deno.serve has no header read
  * timeout, so CLIENT_HEADERS_TIMEOUT is not applied (a slow-loris client is held open: put a Stage 1
@@ -107,7 +107,7 @@ export async function startDeno(gateway: Gateway): Promise<RunningServer> {
     },
   );
   const adminServer = Deno.serve(
-    { port: config.ADMIN_PORT, hostname: '127.0.0.1', onListen: quiet },
+    { port: config.ADMIN_PORT, hostname: config.ADMIN_HOST, onListen: quiet },
     (request) => admin.fetch(request),
   );
   // The VPN-side listener: control endpoints only, on the gateway's VPN address.

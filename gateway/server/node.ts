@@ -89,7 +89,7 @@ export async function startNode(gateway: Gateway): Promise<RunningServer> {
   );
   const adminServer = createServer(getRequestListener((request) => admin.fetch(request)));
   const publicPort = await listen(publicFront.server, config.PORT, config.HOST);
-  const adminPort = await listen(adminServer, config.ADMIN_PORT, '127.0.0.1');
+  const adminPort = await listen(adminServer, config.ADMIN_PORT, config.ADMIN_HOST);
   // The VPN-side listener: control endpoints only, for containers, on the gateway's VPN address.
   const vpnServer = gateway.vpn
     ? createServer(

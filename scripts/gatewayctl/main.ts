@@ -5,6 +5,7 @@ import { readDevKey } from '../../gateway/auth/dev-key.ts';
 import type { RevocationResult } from '../../gateway/control/revocation.ts';
 import { parseDuration } from '../../gateway/duration.ts';
 import type { ConnectedClient } from '../../gateway/vpn/management.ts';
+import { adminApi } from './admin-api.ts';
 import { adminApiSource, redisSource, type Source } from './source.ts';
 import { age, table } from './table.ts';
 import { watch } from './watch.ts';
@@ -19,8 +20,9 @@ const USAGE = `usage: gatewayctl <command> [--json]
                              (admin API); an id the gateway has no trace of is an error
   token --container ID --project UUID --org UUID [--ttl 365d]
                              mint a development container token (needs the gateway's DATA_DIR)
-environment: REDIS_URL (read Redis directly), else the admin API at 127.0.0.1:ADMIN_PORT (9090);
-             DATA_DIR (.data) for token; LIVENESS_TIMEOUT (45s) for health`;
+environment: REDIS_URL (read Redis directly), else the admin API at ADMIN_HOST:ADMIN_PORT (127.0.0.1:9090),
+             with ADMIN_TOKEN as its bearer token when set; DATA_DIR (.data) for token;
+             LIVENESS_TIMEOUT (45s) for health`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -46,7 +48,7 @@ function source(): Source {
   const liveness =
     parseDuration(env.LIVENESS_TIMEOUT ?? '45s') ?? fail('LIVENESS_TIMEOUT must be a duration such as 45s');
   if (env.REDIS_URL) return redisSource(env.REDIS_URL, liveness);
-  return adminApiSource(`http://127.0.0.1:${env.ADMIN_PORT ?? '9090'}`);
+  return adminApiSource(adminApi(env));
 }
 
 async function token(): Promise<void> {
@@ -111,18 +113,13 @@ async function read(command: string, src: Source): Promise<void> {
   }
 }
 
-/** Commands that act on a running gateway: its admin API on loopback. */
+/** Commands that act on a running gateway: its admin API. */
 async function adminCommand(command: 'vpn' | 'revoke', id: string | undefined): Promise<void> {
-  const base = `http://127.0.0.1:${env.ADMIN_PORT ?? '9090'}`;
   if (command === 'revoke' && !id) fail('revoke needs a container id');
-  const res = await fetch(
-    command === 'vpn'
-      ? `${base}/admin/vpn/clients`
-      : `${base}/admin/containers/${encodeURIComponent(id as string)}/revoke`,
-    {
-      method: command === 'vpn' ? 'GET' : 'POST',
-    },
-  ).catch(() => fail(`no gateway admin API at ${base} (set ADMIN_PORT)`));
+  const res = await adminApi(env).request(
+    command === 'vpn' ? '/admin/vpn/clients' : `/admin/containers/${encodeURIComponent(id as string)}/revoke`,
+    { method: command === 'vpn' ? 'GET' : 'POST' },
+  );
   const body = (await res.json()) as unknown;
   if (!res.ok) fail(`${command}: ${(body as { error?: { message?: string } }).error?.message ?? res.status}`);
   if (command === 'revoke') {

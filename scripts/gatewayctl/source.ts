@@ -1,10 +1,11 @@
 /**
  * Where gatewayctl reads from: Redis directly (REDIS_URL, through the keys in redis/README.md), or,
- * for a gateway on the embedded store, that gateway's admin API on loopback.
+ * for a gateway on the embedded store, that gateway's admin API (`admin-api.ts`).
  */
 import type { Inventory } from '../../gateway/control/inventory.ts';
 import { storeInventory } from '../../gateway/control/inventory.ts';
 import { RedisStore } from '../../gateway/store/redis.ts';
+import type { AdminApi } from './admin-api.ts';
 
 export interface Source extends Inventory {
   close(): Promise<void>;
@@ -15,13 +16,9 @@ export function redisSource(url: string, livenessTimeoutMs: number): Source {
   return { ...storeInventory(store, livenessTimeoutMs), close: () => store.close() };
 }
 
-export function adminApiSource(base: string): Source {
+export function adminApiSource(api: AdminApi): Source {
   const get = async <T>(path: string): Promise<T> => {
-    const res = await fetch(`${base}${path}`).catch(() => {
-      throw new Error(
-        `no gateway admin API at ${base} (set REDIS_URL to read Redis, or ADMIN_PORT for the admin listener)`,
-      );
-    });
+    const res = await api.request(path);
     if (!res.ok) throw new Error(`admin API ${path} answered ${res.status}`);
     return (await res.json()) as T;
   };

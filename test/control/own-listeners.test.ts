@@ -56,6 +56,18 @@ describe('own listeners', () => {
     expect(ownListeners({ ...base, publicHost: 'localhost' }, machine).portsAt('10.1.2.3')).toEqual([8080]);
   });
 
+  it('admin listener on ADMIN_HOST: that address, or every local address for a wildcard', () => {
+    const one = ownListeners({ ...base, publicHost: '127.0.0.1', adminHost: '10.1.2.3' }, machine);
+    expect(one.portsAt('10.1.2.3')).toEqual([9090]);
+    expect(one.portsAt('::ffff:10.1.2.3')).toEqual([9090]);
+    expect(one.portsAt('127.0.0.1')).toEqual([8080]);
+    const every = ownListeners({ ...base, publicHost: '127.0.0.1', adminHost: '0.0.0.0' }, machine);
+    expect(every.portsAt('10.1.2.3')).toEqual([9090]);
+    expect(every.portsAt('2001:db8::7')).toEqual([9090]);
+    expect(every.portsAt('127.0.0.1')).toEqual([8080, 9090]);
+    expect(every.portsAt('203.0.113.5')).toEqual([]);
+  });
+
   it('with the VPN on, its listener on port 80 at the gateway VPN address', () => {
     const own = ownListeners({ ...base, publicHost: '0.0.0.0', vpnAddress: '172.16.0.1' }, machine);
     expect(own.portsAt('172.16.0.1')).toEqual([8080, 80]);

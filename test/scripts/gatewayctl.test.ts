@@ -122,6 +122,38 @@ describe('gatewayctl', () => {
     });
   });
 
+  it('sends ADMIN_TOKEN to a gateway that requires one, and says so clearly on a 401', async () => {
+    const adminToken = 'ctl-admin-token-0123456789abcdef';
+    const guarded = await startGateway('node', { ADMIN_TOKEN: adminToken });
+    try {
+      const admin = { REDIS_URL: '', ADMIN_PORT: String(guarded.adminPort) };
+      const withToken = await ctl(['containers', '--json'], { ...admin, ADMIN_TOKEN: adminToken });
+      expect(JSON.parse(withToken.stdout)).toEqual([]);
+      await expect(ctl(['revoke', 'uc_nobody'], { ...admin, ADMIN_TOKEN: adminToken })).rejects.toMatchObject(
+        {
+          code: 2,
+          stderr: expect.stringContaining('no container "uc_nobody" is known to this gateway'),
+        },
+      );
+      for (const command of [['containers'], ['vpn'], ['revoke', 'uc_nobody']]) {
+        await expect(ctl(command, admin)).rejects.toMatchObject({
+          code: 2,
+          stderr: expect.stringContaining('requires a token (401): set ADMIN_TOKEN'),
+        });
+        const wrong = ctl(command, { ...admin, ADMIN_TOKEN: 'not-the-admin-token-at-all' });
+        await expect(wrong).rejects.toMatchObject({
+          code: 2,
+          stderr: expect.stringContaining('refused ADMIN_TOKEN (401)'),
+        });
+        expect(String(await wrong.catch((e: { stderr: string }) => e.stderr))).not.toContain(
+          'not-the-admin-token',
+        );
+      }
+    } finally {
+      await guarded.stop();
+    }
+  });
+
   it('fails with a clear message on a bad command or missing token options', async () => {
     await expect(ctl(['frobnicate'])).rejects.toMatchObject({
       code: 2,
