@@ -1,9 +1,9 @@
 /**
  * Security events: one JSON line each, with a stable reason code, and a counter per reason for
- * `/metrics`. Lines are limited per reason (a burst of at most `burst` lines a minute; the rest are
- * counted and reported in one line when the minute ends), so a flood of hostile requests cannot fill a
- * disk. Fields must never hold a token, a cookie, a query string or a header value.
+ * `/metrics`. Lines are limited per reason (`line-limiter.ts`: 20 a minute, the rest counted and reported
+ * in one line when the minute ends), so a flood of hostile requests cannot fill a disk. Fields must never hold a token, a cookie, a query string or a header value.
  */
+import { createLineLimiter, type LineLimiterOptions } from './line-limiter.ts';
 import type { Logger } from './log.ts';
 
 /** Why a security event was logged: stable codes (SECURITY.md lists them). */
@@ -40,44 +40,17 @@ export interface SecurityLog {
   stop(): void;
 }
 
-interface Window {
-  logged: number;
-  suppressed: number;
-}
-
-export interface SecurityLogOptions {
-  /** Lines per reason per window before further ones are only counted. */
-  burst?: number;
-  windowMs?: number;
-}
-
-export function createSecurityLog(log: Logger, options: SecurityLogOptions = {}): SecurityLog {
-  const burst = options.burst ?? 20;
-  const windowMs = options.windowMs ?? 60_000;
+export function createSecurityLog(log: Logger, options: LineLimiterOptions = {}): SecurityLog {
   const totals = new Map<SecurityReason, number>();
-  const windows = new Map<SecurityReason, Window>();
-  const roll = () => {
-    for (const [reason, w] of windows)
-      if (w.suppressed > 0)
-        log.warn('security events suppressed', { reason, suppressed: w.suppressed, windowMs });
-    windows.clear();
-  };
-  const timer = setInterval(roll, windowMs);
-  timer.unref?.();
+  const limiter = createLineLimiter(
+    (reason, suppressed, windowMs) =>
+      log.warn('security events suppressed', { reason, suppressed, windowMs }),
+    options,
+  );
   return {
     event(reason, fields) {
       totals.set(reason, (totals.get(reason) ?? 0) + 1);
-      let w = windows.get(reason);
-      if (w === undefined) {
-        w = { logged: 0, suppressed: 0 };
-        windows.set(reason, w);
-      }
-      if (w.logged >= burst) {
-        w.suppressed++;
-        return;
-      }
-      w.logged++;
-      log.warn('security', { reason, ...fields });
+      if (limiter.admit(reason)) log.warn('security', { reason, ...fields });
     },
     render() {
       const out = [
@@ -88,10 +61,7 @@ export function createSecurityLog(log: Logger, options: SecurityLogOptions = {})
         out.push(`gateway_security_events_total{reason="${reason}"} ${totals.get(reason) ?? 0}`);
       return `${out.join('\n')}\n`;
     },
-    stop() {
-      clearInterval(timer);
-      roll();
-    },
+    stop: () => limiter.stop(),
   };
 }
 

@@ -17,6 +17,7 @@ import { parseSubnet, type VpnSubnet } from './ipam.ts';
 import type { ConnectedClient } from './management.ts';
 import { OpenVpnSupervisor } from './openvpn.ts';
 import type { VpnPki } from './pki-service.ts';
+import { type LoggedAuthorizer, logRefusedClients } from './refused-clients.ts';
 import { renderServerConfig } from './server-config.ts';
 import type { VpnStateStore } from './vpn-state.ts';
 
@@ -46,10 +47,14 @@ export class VpnManager {
   #ready = false;
   /** Client ids (of the running OpenVPN) killed by a revocation. */
   readonly #killed = new Set<number>();
+  /** Authorizes connects; refusals are logged with their reason. */
+  readonly #authorizer: LoggedAuthorizer;
 
   private constructor(deps: VpnManagerDeps) {
     this.#deps = deps;
     this.subnet = parseSubnet(deps.config.VPN_SUBNET);
+    const authorizer = logRefusedClients(createVpnAuthorizer(deps), deps.log);
+    this.#authorizer = authorizer;
     this.#dir = resolve(deps.config.DATA_DIR, 'openvpn');
     this.#supervisor = new OpenVpnSupervisor({
       configPath: join(this.#dir, 'server.conf'),
@@ -57,7 +62,7 @@ export class VpnManager {
       device: DEVICE,
       gatewayAddress: this.subnet.gateway,
       management: {
-        authorize: createVpnAuthorizer(deps),
+        authorize: authorizer.authorize,
         netmask: this.subnet.netmask,
         onClientChange: (change) =>
           deps.log.info(`vpn client ${change.kind}`, {
@@ -198,6 +203,7 @@ export class VpnManager {
 
   async stop(): Promise<void> {
     this.#ready = false;
+    this.#authorizer.stop();
     await this.#supervisor.stop();
   }
 }
