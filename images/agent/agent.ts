@@ -24,7 +24,7 @@ export function watchdogDeps(config: AgentConfig, client: GatewayClient, log: Lo
     projectId: config.projectId,
     readStats: (pingMs) => readSystemStats({ root: '/', diskPath: '/', pingMs }),
     measureRoundTrip: () => client.measureRoundTrip(),
-    post: (body) => client.postEvent(body),
+    post: (body, options) => client.postEvent(body, options),
     log,
   };
 }
@@ -35,7 +35,7 @@ export async function runAgent({ config, services, log, signal }: AgentOptions):
   const registrar = createServiceRegistrar({
     services,
     projectId: config.projectId,
-    post: (body) => client.postEvent(body),
+    post: (body, options) => client.postEvent(body, options),
     log,
   });
   let watchdog: WatchdogTimer | undefined;

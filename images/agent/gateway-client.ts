@@ -1,6 +1,7 @@
 /** HTTP calls to the gateway: the inline `.ovpn` over verified TLS, events over the tunnel, a timed ping. */
 import type { EventBody } from '../../shared/protocol.ts';
 import type { AgentConfig } from './config.ts';
+import { answerFailure, fetchFailure } from './event-failure.ts';
 import { type TlsFetchOptions, tlsFetchOptions } from './tls.ts';
 
 export type FetchLike = (url: string, init: RequestInit & TlsFetchOptions) => Promise<Response>;
@@ -8,10 +9,15 @@ export type FetchLike = (url: string, init: RequestInit & TlsFetchOptions) => Pr
 export interface GatewayClient {
   /** The container's inline `.ovpn`; throws on any non-200 answer. */
   fetchOvpn(signal?: AbortSignal): Promise<string>;
-  /** Posts one event; throws on a non-2xx answer or after `EVENT_TIMEOUT_MS`. */
-  postEvent(body: EventBody): Promise<void>;
+  /** Posts one event; throws an `EventPostError` on a non-2xx answer, no answer, or after `EVENT_TIMEOUT_MS`. */
+  postEvent(body: EventBody, options?: PostOptions): Promise<void>;
   /** Milliseconds for a small request to the gateway over the tunnel; null when it does not answer. */
   measureRoundTrip(): Promise<number | null>;
+}
+
+export interface PostOptions {
+  /** Open a new connection instead of reusing a kept-alive one (a retry after a failure). */
+  freshConnection?: boolean;
 }
 
 export const VPN_CONFIG_TIMEOUT_MS = 15_000;
@@ -39,17 +45,24 @@ export function createGatewayClient(config: AgentConfig, fetchImpl: FetchLike = 
       if (text.length > MAX_OVPN_BYTES) throw new Error('vpn-config answer is too large');
       return text;
     },
-    async postEvent(body) {
+    async postEvent(body, options = {}) {
       const init: RequestInit & TlsFetchOptions = {
         method: 'POST',
         headers: { authorization: config.token, 'content-type': 'application/json' },
         body: JSON.stringify(body),
         signal: timeout(EVENT_TIMEOUT_MS),
+        // Bun takes `keepalive: false` as "not from the pool" (a `Connection: close` header still reuses one).
+        ...(options.freshConnection ? { keepalive: false } : {}),
         ...tls,
       };
-      const res = await fetchImpl(config.eventsUrl, init);
-      await res.body?.cancel();
-      if (res.status < 200 || res.status > 299) throw new Error(`event answered ${res.status}`);
+      let res: Response;
+      try {
+        res = await fetchImpl(config.eventsUrl, init);
+        await res.body?.cancel();
+      } catch (error) {
+        throw fetchFailure(error);
+      }
+      if (res.status < 200 || res.status > 299) throw answerFailure(res.status);
     },
     async measureRoundTrip() {
       const started = performance.now();

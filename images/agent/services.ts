@@ -1,7 +1,10 @@
 /** The services a container serves: parsing `--service` specs and keeping their registrations fresh. */
 import { AccessLevel, DEFAULT_ACCESS, type EventBody, ServiceName } from '../../shared/protocol.ts';
+import { EventPostError } from './event-failure.ts';
+import type { PostOptions } from './gateway-client.ts';
 import type { Log } from './log.ts';
 import { errorMessage } from './log.ts';
+import { createRefreshLoop, outcomeOf, type Round, type RoundOutcome, worstOf } from './refresh-loop.ts';
 
 export interface ServiceSpec {
   name: string;
@@ -52,7 +55,7 @@ export function legacyMapEvent(service: Pick<ServiceSpec, 'name' | 'port'>, proj
 }
 
 export interface ServiceRegistrar {
-  /** Registers every service now and restarts the refresh timer (call on every tunnel up). */
+  /** Registers every service now and restarts the refresh schedule (call on every tunnel up). */
   registerNow(): Promise<void>;
   /** Stops refreshing (tunnel down, or shutting down). */
   pause(): void;
@@ -61,38 +64,38 @@ export interface ServiceRegistrar {
 export interface RegistrarDeps {
   services: readonly ServiceSpec[];
   projectId: string;
-  post(body: EventBody): Promise<void>;
+  post(body: EventBody, options?: PostOptions): Promise<void>;
   log: Log;
   intervalMs?: number;
 }
 
-/** Keeps the services registered while the tunnel is up; the gateway treats repeats as idempotent. */
+/**
+ * Keeps the services registered while the tunnel is up; the gateway treats repeats as idempotent, so a
+ * retry posts every service again. A failure that can pass is retried soon (see refresh-loop.ts).
+ */
 export function createServiceRegistrar(deps: RegistrarDeps): ServiceRegistrar {
-  let timer: ReturnType<typeof setInterval> | undefined;
-  const registerAll = async () => {
-    await Promise.all(
-      deps.services.map(async (service) => {
-        try {
-          await deps.post(mapEvent(service, deps.projectId));
-        } catch (error) {
-          deps.log('warn', 'service registration failed', {
-            service: service.name,
-            error: errorMessage(error),
-          });
-        }
-      }),
+  const registerAll = async ({ freshConnection }: Round): Promise<RoundOutcome> =>
+    worstOf(
+      await Promise.all(
+        deps.services.map(async (service): Promise<RoundOutcome> => {
+          try {
+            await deps.post(mapEvent(service, deps.projectId), { freshConnection });
+            return 'ok';
+          } catch (error) {
+            deps.log('warn', 'service registration failed', {
+              service: service.name,
+              error: errorMessage(error),
+              ...(error instanceof EventPostError ? { failure: error.kind } : {}),
+            });
+            return outcomeOf(error);
+          }
+        }),
+      ),
     );
-  };
-  const pause = () => {
-    if (timer) clearInterval(timer);
-    timer = undefined;
-  };
-  return {
-    async registerNow() {
-      pause();
-      timer = setInterval(() => void registerAll(), deps.intervalMs ?? SERVICE_REFRESH_MS);
-      await registerAll();
-    },
-    pause,
-  };
+  const loop = createRefreshLoop(registerAll, {
+    task: 'service registration',
+    intervalMs: deps.intervalMs ?? SERVICE_REFRESH_MS,
+    log: deps.log,
+  });
+  return { registerNow: () => loop.runNow(), pause: () => loop.stop() };
 }

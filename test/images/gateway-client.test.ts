@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentConfig } from '../../images/agent/config.ts';
+import { EventPostError } from '../../images/agent/event-failure.ts';
 import { createGatewayClient } from '../../images/agent/gateway-client.ts';
 import { parseSettings } from '../../images/agent/settings.ts';
 import { tlsFetchOptions } from '../../images/agent/tls.ts';
@@ -17,6 +18,7 @@ const seen: Seen[] = [];
 let server: Server;
 let base: string;
 let vpnStatus = 200;
+let eventStatus = 200;
 
 function settings() {
   const parsed = parseSettings(SETTINGS);
@@ -36,7 +38,7 @@ beforeAll(async () => {
         res.writeHead(vpnStatus, { 'content-type': 'text/plain' });
         res.end(vpnStatus === 200 ? 'client\nremote gw 1194\n' : '{"error":{"code":"X","message":"no"}}');
       } else if (req.url === '/collab/event') {
-        res.writeHead(200, { 'content-type': 'application/json' });
+        res.writeHead(eventStatus, { 'content-type': 'application/json' });
         res.end('{}');
       } else {
         res.writeHead(404);
@@ -134,5 +136,30 @@ describe('createGatewayClient against a local server', () => {
     const rtt = await client().measureRoundTrip();
     expect(typeof rtt).toBe('number');
     expect(seen.at(-1)?.url).toBe('/healthz');
+  });
+
+  it('types a failed post: 503 is worth retrying soon, 401 is not, a closed port is refused', async () => {
+    const failure = (post: Promise<void>) =>
+      post.then(
+        () => undefined,
+        (e: unknown) => e as EventPostError,
+      );
+    const body = { event: { type: 'user-container:watchdog' as const } };
+    eventStatus = 503;
+    expect(await failure(client().postEvent(body))).toMatchObject({ kind: 'unavailable', retryable: true });
+    eventStatus = 401;
+    expect(await failure(client().postEvent(body))).toMatchObject({ kind: 'refusal', retryable: false });
+    eventStatus = 200;
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const config = agentConfig(settings(), {
+      DEMIURGE_EVENTS_URL: `http://127.0.0.1:${closedPort}/collab/event`,
+    });
+    if (!config.ok) throw new Error(config.message);
+    const refused = await failure(createGatewayClient(config.config).postEvent(body));
+    expect(refused).toBeInstanceOf(EventPostError);
+    expect(refused).toMatchObject({ kind: 'refused', retryable: true });
   });
 });

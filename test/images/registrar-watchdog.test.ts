@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { answerFailure } from '../../images/agent/event-failure.ts';
 import { createServiceRegistrar, type ServiceSpec } from '../../images/agent/services.ts';
 import { startWatchdog } from '../../images/agent/watchdog.ts';
 import { type EventBody, EventBody as EventBodySchema } from '../../shared/protocol.ts';
@@ -100,7 +101,7 @@ describe('startWatchdog', () => {
     expect(posted).toHaveLength(3);
   });
 
-  it('logs a failed beat and keeps beating', async () => {
+  it('logs a refused beat and keeps beating every 15 s (a refusal is not retried sooner)', async () => {
     const warnings: string[] = [];
     let attempts = 0;
     const watchdog = startWatchdog({
@@ -109,13 +110,13 @@ describe('startWatchdog', () => {
       measureRoundTrip: async () => null,
       post: async () => {
         attempts += 1;
-        throw new Error('event answered 503');
+        throw answerFailure(401);
       },
       log: (_level, message, fields) => warnings.push(`${message}: ${String(fields?.error)}`),
     });
     await vi.advanceTimersByTimeAsync(15_000);
     expect(attempts).toBe(2);
-    expect(warnings).toEqual(['watchdog failed: event answered 503', 'watchdog failed: event answered 503']);
+    expect(warnings).toEqual(['watchdog failed: event answered 401', 'watchdog failed: event answered 401']);
     watchdog.stop();
   });
 });
