@@ -135,6 +135,8 @@ const EnvSchema = z.object({
 });
 
 export type Env = z.input<typeof EnvSchema>;
+/** Every setting's name, set or not (the start-up line lists them all). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
 type Parsed = z.output<typeof EnvSchema>;
 
 export interface Config extends Omit<Parsed, 'GATEWAY_FQDN' | 'GATEWAY_ID' | 'DEFAULT_ACCESS'> {

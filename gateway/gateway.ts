@@ -12,6 +12,7 @@ import { storeInventory } from './control/inventory.ts';
 import { ownListeners } from './control/own-listeners.ts';
 import { createRevoker } from './control/revocation.ts';
 import type { Logger } from './log.ts';
+import { buildObservability } from './observability.ts';
 import { buildProxy, type ProxyParts } from './proxy/build.ts';
 import { startRetention } from './routes/retention.ts';
 import { createSecurityLog, type SecurityLog } from './security-log.ts';
@@ -20,6 +21,7 @@ import { RedisStore } from './store/redis.ts';
 import type { Store } from './store/store.ts';
 import { startVpn } from './vpn/build.ts';
 import type { VpnManager } from './vpn/vpn-manager.ts';
+import { vpnMetrics } from './vpn/vpn-metrics.ts';
 
 export type { ProxyParts };
 
@@ -45,7 +47,8 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   const tokenKeys = await loadTokenKeys(config);
   const verifier = createContainerTokenVerifier(tokenKeys.key, tokenKeys.algorithms);
   const vpn = config.VPN_ENABLED ? await startVpn(config, log, verifier) : undefined;
-  const signIn = await buildSignIn(config, store, tokenKeys, security);
+  const observe = await buildObservability(config, log, store);
+  const signIn = await buildSignIn(config, store, tokenKeys, security, observe.signIns);
   const proxy = await buildProxy(config, store, signIn.gate, log, security);
   const stopRetention = startRetention(store, config.ROUTE_RETENTION, log);
   // Revocations made through any gateway reach this one's OpenVPN (CRL and connected clients).
@@ -87,6 +90,8 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     }),
     security,
     log,
+    outcomes: observe.outcomes,
+    liveness: observe.liveness,
     bodyLimitBytes: config.EVENT_BODY_LIMIT,
     readiness,
   });
@@ -100,7 +105,8 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   const admin = createAdminApp({
     log,
     readiness,
-    metrics: () => proxy.metrics.render() + security.render(),
+    // Each part renders whole families; a part with a `render(): string` joins the list.
+    metrics: () => observe.render([proxy.metrics, security, ...(vpn ? [vpnMetrics(vpn.manager)] : [])]),
     inventory: storeInventory(store, config.LIVENESS_TIMEOUT),
     revoke,
     vpnClients: vpn ? () => vpn.manager.clients() : undefined,
@@ -122,6 +128,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
       await vpn?.manager.stop();
       await vpn?.state.close?.();
       await proxy.stop();
+      await observe.stop();
       await store.close();
       security.stop();
     },

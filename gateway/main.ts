@@ -1,6 +1,7 @@
 /** Entry point on every runtime: configuration, object graph, listeners, clean shutdown. */
 import { banner } from './banner.ts';
 import { loadConfig } from './config.ts';
+import { effectiveConfig } from './effective-config.ts';
 import { buildGateway } from './gateway.ts';
 import { createLogger } from './log.ts';
 import { currentRuntime, startServer } from './server/runtime.ts';
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
     port: server.publicPort,
     adminPort: server.adminPort,
     gateway: config.GATEWAY_ID,
+    config: effectiveConfig(config),
   });
 
   let stopping = false;

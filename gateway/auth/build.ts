@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import type { Config } from '../config.ts';
 import { authRoutes } from '../control/auth-routes.ts';
 import type { ControlEnv } from '../control/env.ts';
+import type { SignInMetrics } from '../metrics/sign-in-metrics.ts';
 import { AccessGate } from '../proxy/access-gate.ts';
 import type { SecurityLog } from '../security-log.ts';
 import type { Store } from '../store/store.ts';
@@ -21,6 +22,7 @@ export async function buildSignIn(
   store: Store,
   tokenKeys: TokenKeys,
   security: SecurityLog,
+  signIns: SignInMetrics,
 ): Promise<SignIn> {
   const gatewayOrigin = `${config.PUBLIC_SCHEME}://${config.GATEWAY_FQDN}`;
   const keys = await loadAuthKeys(config);
@@ -28,7 +30,7 @@ export async function buildSignIn(
   const assertions = await IdentityAssertions.create(keys.assertionKeys, keys.assertionKid, gatewayOrigin);
   const secure = config.PUBLIC_SCHEME === 'https';
   return {
-    gate: new AccessGate({ sessions, assertions, store, gatewayOrigin, secure, security }),
+    gate: new AccessGate({ sessions, assertions, store, gatewayOrigin, secure, security, signIns }),
     routes: authRoutes({
       store,
       sessions,
@@ -42,6 +44,7 @@ export async function buildSignIn(
       loginUrl: config.LOGIN_URL,
       devKey: tokenKeys.devKey,
       security,
+      signIns,
     }),
   };
 }

@@ -27,6 +27,7 @@ export function createControlApp(deps: ControlAppDeps): Hono<ControlEnv> {
       throw new GatewayError(ErrorCode.BodyTooLarge, `body is larger than ${deps.bodyLimitBytes} bytes`, 413);
     },
   });
+  app.use('/collab/*', deps.outcomes.middleware);
   app.post('/collab/event', limit, collabEventHandler(deps));
   app.get('/collab/vpn-config', vpnConfigHandler(deps.verifier, deps.vpn));
   mountHealth(app, deps.readiness);

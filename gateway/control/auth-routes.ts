@@ -17,6 +17,7 @@ import { createOriginGuard } from '../auth/origin-guard.ts';
 import { mayAccess, type Viewer } from '../auth/policy.ts';
 import { GATEWAY_AUDIENCE, type SessionKeeper } from '../auth/sessions.ts';
 import { verifyUserToken } from '../auth/user-token.ts';
+import { type SignInMetrics, SignInResult } from '../metrics/sign-in-metrics.ts';
 import { errorAnswer } from '../proxy/pages.ts';
 import { type SecurityLog, SecurityReason } from '../security-log.ts';
 import type { Store } from '../store/store.ts';
@@ -43,6 +44,8 @@ export interface AuthRoutesDeps {
   loginUrl?: string;
   devKey?: DevKey;
   security: SecurityLog;
+  /** `gateway_sign_in_total{step,result}`. */
+  signIns: Pick<SignInMetrics, 'count'>;
 }
 
 const refuse = (message: string) => new GatewayError(ErrorCode.BadRequest, message, 400);
@@ -86,9 +89,11 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
     const { viewer, exp } = await verifyUserToken(userToken, deps.userTokenKey, deps.algorithms).catch(
       (err: unknown) => {
         deps.security.event(SecurityReason.UserTokenRefused, { path: c.req.path });
+        deps.signIns.count('login', SignInResult.TokenRefused);
         throw err;
       },
     );
+    deps.signIns.count('login', SignInResult.Ok);
     const session = await deps.sessions.sign(viewer, GATEWAY_AUDIENCE, exp);
     c.header(
       'set-cookie',
@@ -108,6 +113,7 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
     };
     if (!originAdmitted(request)) {
       deps.security.event(SecurityReason.CsrfRefused, { method: request.method, path: request.path });
+      deps.signIns.count(request.path === LOGOUT_PATH ? 'sign_out' : 'login', SignInResult.OriginRefused);
       throw new GatewayError(ErrorCode.Forbidden, 'this form may not be posted from another site', 403);
     }
     await next();
@@ -117,15 +123,20 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
     const { host = '', flow = '', state = '' } = c.req.query();
     const hostname = normaliseHost(host);
     // Only container hostnames under our domain: never another domain, never an open redirect.
+    const badRequest = (message: string) => {
+      deps.signIns.count('authorize', SignInResult.BadRequest);
+      return refuse(message);
+    };
     if (hostname === undefined || hostname !== host || !isContainerHost(hostname, deps.domain))
-      throw refuse('the sign-in target is not a container address of this gateway');
-    if (!FLOW_ID.test(flow) || !STATE.test(state)) throw refuse('the sign-in request is incomplete');
+      throw badRequest('the sign-in target is not a container address of this gateway');
+    if (!FLOW_ID.test(flow) || !STATE.test(state)) throw badRequest('the sign-in request is incomplete');
     const viewer = await deps.sessions.viewer(
       readCookie(c.req.header('cookie'), GATEWAY_COOKIE),
       GATEWAY_AUDIENCE,
     );
     const next = `${AUTHORIZE_PATH}?${new URLSearchParams({ host: hostname, flow, state })}`;
     if (!viewer) {
+      deps.signIns.count('authorize', SignInResult.LoginRequired);
       if (deps.loginUrl) return c.redirect(platformLogin(deps.loginUrl, next), 302);
       if (deps.devKey) return c.redirect(`/auth/login?${new URLSearchParams({ next })}`, 302);
       throw new GatewayError(ErrorCode.Unauthorized, 'sign in through the platform first', 401);
@@ -133,6 +144,7 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
     const route = await deps.store.resolve(hostname);
     if (!route || !mayAccess(viewer, route)) {
       if (route) deps.security.event(SecurityReason.AccessDenied, { hostname, userId: viewer.userId });
+      deps.signIns.count('authorize', SignInResult.NotAllowed);
       return notFoundPage(c, hostname, viewer, next);
     }
     const code = randomCode();
@@ -144,6 +156,7 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
       exp: viewer.sessionExp ?? 0,
     };
     await deps.store.putAuthCode(code, JSON.stringify(grant), CODE_TTL_MS);
+    deps.signIns.count('authorize', SignInResult.Ok);
     c.header('cache-control', 'no-store');
     return c.redirect(
       `${deps.scheme}://${hostname}${deps.portSuffix}/_dg/callback?${new URLSearchParams({ code, state, flow })}`,
@@ -163,7 +176,10 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
     const form = await c.req.parseBody();
     const bearer = c.req.header('authorization')?.replace(/^bearer\s+/i, '');
     const token = typeof form.token === 'string' ? form.token : bearer;
-    if (!token) throw refuse('a user token is required');
+    if (!token) {
+      deps.signIns.count('login', SignInResult.BadRequest);
+      throw refuse('a user token is required');
+    }
     return signIn(c, token, form.next);
   });
 
@@ -177,6 +193,7 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
   app.post(LOGOUT_PATH, async (c) => {
     const form = await c.req.parseBody();
     c.header('set-cookie', clearCookie(GATEWAY_COOKIE, '/', secure));
+    deps.signIns.count('sign_out', SignInResult.Ok);
     c.header('cache-control', 'no-store');
     return c.redirect(checkedNext(c, form.next) ?? '/', 303);
   });

@@ -10,10 +10,14 @@ import {
   normaliseSystem,
 } from '../../shared/protocol.ts';
 import type { ContainerTokenVerifier } from '../auth/container-token.ts';
+import type { Logger } from '../log.ts';
+import { eventTypeLabel } from '../metrics/event-intake-metrics.ts';
 import { type SecurityLog, SecurityReason } from '../security-log.ts';
 import { type ContainerRegistration, containerRevoked, type Store } from '../store/store.ts';
+import type { CollabOutcomes } from './collab-outcomes.ts';
 import type { ConnectionInfo, ControlEnv } from './env.ts';
 import { parseEventBody } from './event-parse.ts';
+import type { LivenessWatch } from './liveness-watch.ts';
 import type { OwnListeners } from './own-listeners.ts';
 
 export interface CollabEventDeps {
@@ -36,13 +40,37 @@ export interface CollabEventDeps {
   ownListeners: OwnListeners;
   /** Refused revoked containers (and registrations onto the gateway's own listeners) are logged here. */
   security: SecurityLog;
+  /** Service registered / removed lines. */
+  log: Logger;
+  /** Told each request's event type and container, for the intake metric and the refusal line. */
+  outcomes: CollabOutcomes;
+  /** Told each watchdog before it is recorded (container online / offline lines, the online gauge). */
+  liveness: Pick<LivenessWatch, 'beat'>;
+}
+
+/** The event type a body that failed to parse names, if it names one (the metric's label only). */
+function typeInBody(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { event?: { type?: unknown } } | null)?.event?.type;
+  } catch {
+    return undefined;
+  }
 }
 
 export function collabEventHandler(deps: CollabEventDeps) {
   const { store, verifier, domain, gatewayId, livenessTimeoutMs, now } = deps;
   return async (c: Context<ControlEnv>) => {
     const identity = await verifier.verify(c.req.header('authorization'));
-    const body = parseEventBody(await c.req.text());
+    deps.outcomes.note(c, { containerId: identity.containerId });
+    const text = await c.req.text();
+    let body: ReturnType<typeof parseEventBody>;
+    try {
+      body = parseEventBody(text);
+    } catch (err) {
+      deps.outcomes.note(c, { type: eventTypeLabel(typeInBody(text)) });
+      throw err;
+    }
+    deps.outcomes.note(c, { type: eventTypeLabel(body.event.type) });
     if (body.project_id !== undefined && body.project_id !== identity.projectId) {
       throw forbidden(ErrorCode.ProjectMismatch, "project_id does not match the container token's project");
     }
@@ -91,7 +119,7 @@ export function collabEventHandler(deps: CollabEventDeps) {
         const [hostname] = hostnamesFor(parts, event.name, false);
         // The store refuses, atomically with the write, any service this would route to the gateway itself.
         const ownPorts = deps.ownListeners.portsAt(upstream);
-        await store
+        const changed = await store
           .mapService(
             ownPorts.length > 0 ? { ...registration, ownPorts } : registration,
             {
@@ -113,19 +141,43 @@ export function collabEventHandler(deps: CollabEventDeps) {
               });
             throw err;
           });
+        // A repeat (the legacy 15 s re-registration) changes nothing and says nothing.
+        if (changed)
+          deps.log.info('service registered', {
+            containerId: identity.containerId,
+            service: event.name,
+            hostname,
+            upstream,
+            port: event.port,
+            access: event.access,
+            requestId: c.get('requestId'),
+          });
         break;
       }
       case 'user-container:unmap-http-service':
-        await store.unmapService(identity.containerId, event.name);
+        if (await store.unmapService(identity.containerId, event.name))
+          deps.log.info('service removed', {
+            containerId: identity.containerId,
+            service: event.name,
+            requestId: c.get('requestId'),
+          });
         break;
-      case 'user-container:watchdog':
-        await store.recordWatchdog(
-          registration,
-          event.stats ?? normaliseSystem(event.system ?? {}),
-          now(),
-          livenessTimeoutMs,
-        );
+      case 'user-container:watchdog': {
+        const at = now();
+        const undo = deps.liveness.beat(identity.containerId, at, c.get('requestId'));
+        await store
+          .recordWatchdog(
+            registration,
+            event.stats ?? normaliseSystem(event.system ?? {}),
+            at,
+            livenessTimeoutMs,
+          )
+          .catch((err: unknown) => {
+            undo();
+            throw err;
+          });
         break;
+      }
       case 'user-container:activity':
         await store.recordActivity(
           new Map([[identity.containerId, Math.min(activityMillis(event.last_activity), now())]]),

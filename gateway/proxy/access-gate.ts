@@ -19,6 +19,7 @@ import {
 import { mayAccess, type Viewer } from '../auth/policy.ts';
 import type { SessionKeeper } from '../auth/sessions.ts';
 import { isSignOutCheck, signOutCheck } from '../auth/sign-out-check.ts';
+import { type SignInMetrics, SignInResult } from '../metrics/sign-in-metrics.ts';
 import { type SecurityLog, SecurityReason } from '../security-log.ts';
 import type { Route, Store } from '../store/store.ts';
 import { errorAnswer, type ProxyErrorAnswer, wantsHtml } from './pages.ts';
@@ -56,6 +57,8 @@ export interface AccessGateOptions {
   /** Cookies get `Secure` behind TLS. */
   secure: boolean;
   security: SecurityLog;
+  /** `gateway_sign_in_total{step,result}`: the callback and the service-host sign-out. */
+  signIns: Pick<SignInMetrics, 'count'>;
 }
 
 const randomId = (bytes: number) =>
@@ -174,8 +177,10 @@ export class AccessGate {
     const token = readCookie(request.cookie, SESSION_COOKIE);
     if (!token || !(await isSignOutCheck(query.get('check') ?? '', token))) {
       this.o.security.event(SecurityReason.CsrfRefused, { path: SIGN_OUT_PATH, hostname });
+      this.o.signIns.count('sign_out', SignInResult.CheckRefused);
       return errorAnswer({ code: ErrorCode.Forbidden }, wantsHtml(request.secFetchMode, request.accept));
     }
+    this.o.signIns.count('sign_out', SignInResult.Ok);
     return this.#startFlow(hostname, query.get('path') ?? '/', 303, [
       clearCookie(SESSION_COOKIE, '/', this.o.secure),
     ]);
@@ -213,21 +218,28 @@ export class AccessGate {
     const flow = query.get('flow') ?? '';
     const state = query.get('state') ?? '';
     const code = query.get('code') ?? '';
-    if (!FLOW_ID.test(flow) || !STATE.test(state) || code === '')
+    if (!FLOW_ID.test(flow) || !STATE.test(state) || code === '') {
+      this.o.signIns.count('callback', SignInResult.BadRequest);
       return refuse('The sign-in link is incomplete.');
+    }
     const flowCookie = readCookie(cookieHeader, `${FLOW_COOKIE_PREFIX}${flow}`);
     const [expectedState, encodedPath] = (flowCookie ?? '').split('.');
-    if (!expectedState || expectedState !== state)
+    if (!expectedState || expectedState !== state) {
+      this.o.signIns.count('callback', SignInResult.StateMismatch);
       return refuse('The sign-in state does not match this browser.');
+    }
     const raw = await this.o.store.takeAuthCode(code);
     const grant = raw
       ? (JSON.parse(raw) as { host: string; userId: string; username: string; grants: string[]; exp: number })
       : undefined;
-    if (!grant || grant.host !== hostname)
+    if (!grant || grant.host !== hostname) {
+      this.o.signIns.count('callback', SignInResult.CodeInvalid);
       return refuse('The sign-in code is not valid (used, expired, or for another address).');
+    }
     const viewer: Viewer = { userId: grant.userId, username: grant.username, grants: new Set(grant.grants) };
     const session = await this.o.sessions.sign(viewer, hostname, grant.exp);
     const path = Buffer.from(encodedPath ?? '', 'base64url').toString();
+    this.o.signIns.count('callback', SignInResult.Ok);
     return {
       status: 302,
       headers: {

@@ -4,9 +4,10 @@ import { createContainerTokenVerifier, mintContainerToken } from '../../gateway/
 import type { DevKey } from '../../gateway/auth/dev-key.ts';
 import { createControlApp } from '../../gateway/control/app.ts';
 import type { CollabEventDeps } from '../../gateway/control/collab-event.ts';
+import { unobservedOutcomes } from '../../gateway/control/collab-outcomes.ts';
 import { plainAddress } from '../../gateway/control/env.ts';
 import { ownListeners } from '../../gateway/control/own-listeners.ts';
-import { silentLogger } from '../../gateway/log.ts';
+import { type Logger, silentLogger } from '../../gateway/log.ts';
 import type { SecurityLog, SecurityReason } from '../../gateway/security-log.ts';
 import type { Store } from '../../gateway/store/store.ts';
 
@@ -41,6 +42,9 @@ export async function controlHarness(
     bodyLimitBytes?: number;
     upstreamOf?: CollabEventDeps['upstreamOf'];
     ownListeners?: CollabEventDeps['ownListeners'];
+    outcomes?: CollabEventDeps['outcomes'];
+    liveness?: CollabEventDeps['liveness'];
+    log?: Logger;
   } = {},
 ) {
   const key = await testKey();
@@ -57,7 +61,9 @@ export async function controlHarness(
       opts.ownListeners ??
       ownListeners({ publicHost: '0.0.0.0', publicPort: PUBLIC_PORT, adminPort: ADMIN_PORT }),
     security,
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
+    outcomes: opts.outcomes ?? unobservedOutcomes(),
+    liveness: opts.liveness ?? { beat: () => () => {} },
     bodyLimitBytes: opts.bodyLimitBytes ?? 65_536,
     accessLevels: new Set(['public', 'org', 'project', 'owner']),
     defaultAccess: 'project',
