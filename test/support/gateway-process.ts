@@ -31,8 +31,10 @@ export async function startGateway(
   runtime: Runtime,
   env: Record<string, string> = {},
 ): Promise<GatewayProcess> {
-  const [port, adminPort] = [await freePort(), await freePort()];
-  const dataDir = mkdtempSync(join(tmpdir(), 'dg-gw-'));
+  // PORT, ADMIN_PORT and DATA_DIR given by the caller are kept (a restart on the same port and key).
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const adminPort = env.ADMIN_PORT ? Number(env.ADMIN_PORT) : await freePort();
+  const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'dg-gw-'));
   const [cmd, ...args] = COMMANDS[runtime];
   const child: ChildProcess = spawn(cmd as string, args, {
     cwd: ROOT,
@@ -78,14 +80,14 @@ export async function startGateway(
       return mintContainerToken(key, { containerId, projectId, orgId, ownerId });
     },
     async stop() {
-      if (child.exitCode === null && child.pid) {
+      if (child.exitCode === null && child.signalCode === null && child.pid) {
         const exited = new Promise((r) => child.once('exit', r));
         process.kill(-child.pid, 'SIGTERM');
         const timer = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 5000);
         await exited;
         clearTimeout(timer);
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!env.DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
