@@ -94,6 +94,8 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     liveness: observe.liveness,
     bodyLimitBytes: config.EVENT_BODY_LIMIT,
     readiness,
+    trustedProxies: config.TRUSTED_PROXIES,
+    ids: proxy.ids,
   });
   const revoke = createRevoker({
     store,

@@ -3,11 +3,13 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ErrorCode, GatewayError } from '../../shared/errors.ts';
 import type { Logger } from '../log.ts';
+import { RequestIds } from '../proxy/request-ids.ts';
 import type { VpnManager } from '../vpn/vpn-manager.ts';
 import { type CollabEventDeps, collabEventHandler } from './collab-event.ts';
 import type { ControlEnv } from './env.ts';
 import { errorResponder, notFound } from './errors.ts';
 import { mountHealth, type ReadinessCheck } from './health.ts';
+import { requestIdMiddleware } from './request-id.ts';
 import { vpnConfigHandler } from './vpn-config.ts';
 
 export interface ControlAppDeps extends CollabEventDeps {
@@ -17,10 +19,15 @@ export interface ControlAppDeps extends CollabEventDeps {
   vpn?: VpnManager;
   /** The sign-in endpoints (authorize, login, JWKS), mounted at the root. */
   auth?: Hono<ControlEnv>;
+  /** Peers whose `X-Request-Id` is kept (TRUSTED_PROXIES; none when absent). */
+  trustedProxies?: ReadonlySet<string>;
+  /** Where the other requests' ids come from (the proxy's, shared). */
+  ids?: RequestIds;
 }
 
 export function createControlApp(deps: ControlAppDeps): Hono<ControlEnv> {
   const app = new Hono<ControlEnv>();
+  app.use(requestIdMiddleware(deps.trustedProxies ?? new Set(), deps.ids ?? new RequestIds()));
   const limit = bodyLimit({
     maxSize: deps.bodyLimitBytes,
     onError: () => {

@@ -5,10 +5,12 @@ import { RouteCache } from '../routes/route-cache.ts';
 import type { SecurityLog } from '../security-log.ts';
 import type { Store } from '../store/store.ts';
 import type { AccessGate } from './access-gate.ts';
+import { type AccessLog, createAccessLog } from './access-log.ts';
 import { ActivityTracker } from './activity.ts';
 import { createDecider } from './decide.ts';
 import { createGatedResolver } from './gated.ts';
 import { ProxyMetrics } from './metrics.ts';
+import { RequestIds } from './request-ids.ts';
 import { WebSocketRegistry } from './websockets.ts';
 
 /** What every runtime adapter's forwarding uses. */
@@ -20,6 +22,10 @@ export interface ProxyParts {
   websockets: WebSocketRegistry;
   /** Security events: reserved headers dropped, refused upgrades. */
   security: SecurityLog;
+  /** ACCESS_LOG: one line per proxied exchange (empty functions when off). */
+  accessLog: AccessLog;
+  /** Request ids and trace context for requests that bring none to keep (the control app's too). */
+  ids: RequestIds;
 }
 
 export async function buildProxy(
@@ -44,6 +50,8 @@ export async function buildProxy(
     activity,
     websockets: new WebSocketRegistry(cache),
     security,
+    accessLog: createAccessLog(config.ACCESS_LOG, log),
+    ids: new RequestIds(),
     async stop() {
       await activity.stop();
       await cache.stop();

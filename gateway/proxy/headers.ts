@@ -1,13 +1,14 @@
 /**
- * Header hygiene for forwarding, on flat `[name, value, name, value, ...]` lists (Node's rawHeaders and
- * undici's header arrays), so no per-request objects are built: hop-by-hop headers and those named in
+ * Header hygiene for forwarding requests, on flat `[name, value, name, value, ...]` lists (Node's
+ * rawHeaders and undici's header arrays), so no per-request objects are built: hop-by-hop headers and those named in
  * `Connection` are dropped, and so is every name only the gateway may set (`reserved-headers.ts`), in
- * any spelling; `X-Forwarded-*` and `X-Real-IP` are set; `Host` is kept.
+ * any spelling; `X-Forwarded-*` and `X-Real-IP` are set; `Host` is kept. The request's id and trace
+ * context are read in the same pass (`X-Request-Id` is the gateway's to set, `traceparent` passes when
+ * valid). Answers: `response-headers.ts`.
  */
 
-import { GATEWAY_COOKIE_PREFIX } from '../auth/cookies.ts';
-import { nameBytes, nameIs } from './header-bytes.ts';
-import { canonicalName, classifyHeader, HeaderClass, HOP_BY_HOP } from './reserved-headers.ts';
+import { isValidTraceparent, isWellFormedRequestId, type RequestIds } from './request-ids.ts';
+import { canonicalName, classifyHeader, HeaderClass } from './reserved-headers.ts';
 
 export interface ForwardContext {
   /** The peer address of the client connection. */
@@ -16,6 +17,8 @@ export interface ForwardContext {
   trustedPeer: boolean;
   /** UNDERSCORE_HEADERS=keep: names with `_` are forwarded unless they spell a reserved one. */
   keepUnderscores: boolean;
+  /** Makes request ids and `traceparent` values for requests that bring none to keep. */
+  ids: RequestIds;
 }
 
 export interface ScannedRequest {
@@ -36,13 +39,21 @@ export interface ScannedRequest {
   dropped: string[] | undefined;
   /** An `Upgrade` header was sent (and, on a plain request, dropped). */
   upgrade: boolean;
+  /** The request's id: a trusted peer's well-formed `X-Request-Id`, else a new one (sent to the app as such). */
+  requestId: string;
+  /** The `traceparent` sent to the app: the client's when valid, else a new one. */
+  traceparent: string;
+  /** The connection's peer address. */
+  peerAddress: string;
+  /** A trusted peer's `X-Forwarded-For` as it came (the access log's client is its last entry). */
+  forwardedFor: string | undefined;
 }
 
 /** Headers a `Connection` listing may never remove: the gateway's own and the body's framing. */
 const NOT_CONNECTION_NAMED: ReadonlySet<string> = new Set(['host', 'content-length', 'cookie']);
 
 /** Tokens of a Connection header that name further headers to drop (rarely any), or undefined. */
-function connectionTokens(value: string | undefined): Set<string> | undefined {
+export function connectionTokens(value: string | undefined): Set<string> | undefined {
   if (value === undefined || value === 'keep-alive' || value === 'close') return undefined;
   let tokens: Set<string> | undefined;
   for (const t of value.split(',')) {
@@ -56,7 +67,7 @@ function connectionTokens(value: string | undefined): Set<string> | undefined {
 }
 
 /** Drops, from a built flat list, the headers a Connection header named (a rare second pass). */
-function dropNamed(headers: string[], named: Set<string> | undefined): string[] {
+export function dropNamed(headers: string[], named: Set<string> | undefined): string[] {
   if (named === undefined) return headers;
   const kept: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {
@@ -85,6 +96,9 @@ const SCANNED_NAMES: ReadonlySet<string> = new Set([
   'connection',
   'sec-fetch-mode',
   'accept',
+  'x-request-id',
+  'traceparent',
+  'tracestate',
 ]);
 
 /** `list` with `name` added (a list is made only for the rare request that has something to note). */
@@ -110,6 +124,11 @@ export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedR
   let dropped: string[] | undefined;
   let upgrade = false;
   let hasBody = false;
+  let sentId: string | undefined;
+  let sentIds = 0;
+  let traceparent: string | undefined;
+  let traceparents = 0;
+  let tracestate: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
     const value = raw[i + 1] as string;
@@ -145,6 +164,18 @@ export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedR
         continue;
       case 'connection':
         connection = connection === undefined ? value : `${connection}, ${value}`;
+        continue;
+      case 'x-request-id':
+        // The gateway's to set: only a trusted peer's is kept (below), and never two.
+        if (ctx.trustedPeer) sentId = value;
+        sentIds++;
+        continue;
+      case 'traceparent':
+        traceparent = value;
+        traceparents++;
+        continue;
+      case 'tracestate':
+        tracestate = tracestate === undefined ? value : `${tracestate},${value}`;
         continue;
     }
     if (name.includes('_')) {
@@ -184,71 +215,30 @@ export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedR
     'x-real-ip',
     ctx.clientAddress,
   );
-  return { headers, host, ambiguous, hasBody, secFetchMode, accept, cookie, dropped, upgrade };
+  const requestId =
+    sentId !== undefined && sentIds === 1 && isWellFormedRequestId(sentId) ? sentId : ctx.ids.requestId();
+  // A trace context is passed on unchanged when valid; else the gateway starts one, and a `tracestate`
+  // without a valid parent is dropped with it (W3C Trace Context, 3.3).
+  const keepTrace = traceparent !== undefined && traceparents === 1 && isValidTraceparent(traceparent);
+  const sentTraceparent = keepTrace ? (traceparent as string) : ctx.ids.traceparent();
+  headers.push('x-request-id', requestId, 'traceparent', sentTraceparent);
+  if (keepTrace && tracestate !== undefined) headers.push('tracestate', tracestate);
+  return {
+    headers,
+    host,
+    ambiguous,
+    hasBody,
+    secFetchMode,
+    accept,
+    cookie,
+    dropped,
+    upgrade,
+    requestId,
+    traceparent: sentTraceparent,
+    peerAddress: ctx.clientAddress,
+    forwardedFor: xff,
+  };
 }
 
 /** Forwarding headers the gateway always sets itself, whoever the peer. */
 const GATEWAY_SET: ReadonlySet<string> = new Set(['x-forwarded-host', 'x-real-ip', 'forwarded']);
-
-/** HOP_BY_HOP as bytes, grouped by length: a name is compared only with those of its length. */
-const HOP_BY_HOP_BY_LENGTH: Buffer[][] = [];
-for (const name of HOP_BY_HOP) {
-  const group = HOP_BY_HOP_BY_LENGTH[name.length] ?? [];
-  group.push(nameBytes(name));
-  HOP_BY_HOP_BY_LENGTH[name.length] = group;
-}
-const CONNECTION = nameBytes('connection');
-const SET_COOKIE = nameBytes('set-cookie');
-const PREFIX_BYTES = Buffer.from(GATEWAY_COOKIE_PREFIX, 'latin1');
-
-/** A Set-Cookie value for one of the gateway's own cookies (`dg_...`), which a container may not set. */
-function isGatewayCookie(value: Buffer): boolean {
-  let i = 0;
-  while (value[i] === 0x20 || value[i] === 0x09) i++;
-  return value.subarray(i, i + PREFIX_BYTES.length).equals(PREFIX_BYTES);
-}
-
-/**
- * `filterResponseHeaders` for the Node relay: the kept raw buffers themselves, no strings made. Falls
- * back to the string version in the rare case of a Connection header that names further headers.
- */
-export function filterRawResponseHeaders(raw: Buffer[]): (Buffer | string)[] {
-  const out: Buffer[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as Buffer;
-    const value = raw[i + 1] as Buffer;
-    const candidates = HOP_BY_HOP_BY_LENGTH[name.length];
-    if (candidates !== undefined) {
-      if (nameIs(name, CONNECTION)) {
-        if (connectionTokens(value.toString('latin1')) !== undefined) return filterResponseHeaders(raw);
-        continue;
-      }
-      let hop = false;
-      for (const candidate of candidates) if (nameIs(name, candidate)) hop = true;
-      if (hop) continue;
-    }
-    if (nameIs(name, SET_COOKIE) && isGatewayCookie(value)) continue;
-    out.push(name, value);
-  }
-  return out;
-}
-
-/** An upstream response's raw headers minus hop-by-hop ones, as strings for `writeHead`. */
-export function filterResponseHeaders(raw: Buffer[] | string[], keepUpgrade = false): string[] {
-  let out: string[] = [];
-  let connection: string | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const item = raw[i] as Buffer | string;
-    const name = typeof item === 'string' ? item : item.toString('latin1');
-    const valueItem = raw[i + 1] as Buffer | string;
-    const value = typeof valueItem === 'string' ? valueItem : valueItem.toString('latin1');
-    const lower = name.toLowerCase();
-    if (lower === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
-    if (HOP_BY_HOP.has(lower) && !(keepUpgrade && (lower === 'upgrade' || lower === 'connection'))) continue;
-    // A container may not set (or toss) the gateway's own cookies.
-    if (lower === 'set-cookie' && value.trimStart().startsWith(GATEWAY_COOKIE_PREFIX)) continue;
-    out.push(name, value);
-  }
-  out = dropNamed(out, connectionTokens(connection));
-  return out;
-}

@@ -11,11 +11,13 @@ const NAMES_LOGGED = 16;
  */
 export function reportScan(security: SecurityLog, scanned: ScannedRequest, plain: boolean): void {
   const host = scanned.host?.slice(0, 255);
+  const requestId = scanned.requestId;
   if (scanned.dropped !== undefined)
     security.event(SecurityReason.HeadersDropped, {
+      requestId,
       host,
       count: scanned.dropped.length,
       headers: scanned.dropped.slice(0, NAMES_LOGGED).map((name) => name.slice(0, 64)),
     });
-  if (plain && scanned.upgrade) security.event(SecurityReason.UpgradeNotRelayed, { host });
+  if (plain && scanned.upgrade) security.event(SecurityReason.UpgradeNotRelayed, { requestId, host });
 }

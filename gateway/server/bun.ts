@@ -117,7 +117,7 @@ export async function startBun(gateway: Gateway): Promise<RunningServer> {
       }
       return relay.handleUpgrade(request, remoteAddress, (protocol, accepted) => {
         // Always set: without it Bun echoes the client's first subprotocol, and an empty value sends none.
-        const headers = { 'sec-websocket-protocol': protocol };
+        const headers = { 'sec-websocket-protocol': protocol, 'x-request-id': accepted.requestId };
         if (server.upgrade(request, { data: accepted, headers })) return undefined;
         accepted.abandon();
         return new Response('WebSocket upgrade failed', { status: 400 });

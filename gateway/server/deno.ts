@@ -57,6 +57,7 @@ function acceptWith(request: Request): AcceptClient<Response> {
       return new Response('WebSocket subprotocol list not understood', { status: 400 });
     }
     const { socket, response } = upgraded;
+    response.headers.set('x-request-id', relay.requestId);
     socket.binaryType = 'arraybuffer';
     socket.onopen = () =>
       relay.attach({

@@ -6,16 +6,14 @@
  */
 import { ErrorCode } from '../../shared/errors.ts';
 import type { ProxyParts } from '../gateway.ts';
+import { CLIENT_LEFT, type Cut } from '../proxy/access-log.ts';
 import type { Outcome } from '../proxy/gated.ts';
-import {
-  type ForwardContext,
-  filterResponseHeaders,
-  type ScannedRequest,
-  scanRequestHeaders,
-} from '../proxy/headers.ts';
+import { type ForwardContext, type ScannedRequest, scanRequestHeaders } from '../proxy/headers.ts';
 import { errorAnswer, headerPairs, type ProxyErrorAnswer, wantsHtml } from '../proxy/pages.ts';
+import { filterResponseHeaders } from '../proxy/response-headers.ts';
 import { reportScan } from '../proxy/scan-report.ts';
 import type { ResolvedRoute } from '../store/store.ts';
+import { answerBodies } from './watched-body.ts';
 
 /** `RequestInit` plus `duplex`, which streaming request bodies need (not in TypeScript's DOM lib yet). */
 export interface UpstreamInit extends RequestInit {
@@ -42,6 +40,13 @@ export interface FetchProxyDeps extends ProxyParts {
 
 /** A decision to forward, with what the access gate adds (the client's cookies minus ours, identity). */
 export type Forward = Extract<Outcome, { forward: unknown }>;
+
+/** What the access log says of an answer the gateway gave itself: its error code, route, and a cut. */
+export interface Answered {
+  code?: string;
+  route?: ResolvedRoute;
+  cut?: Cut;
+}
 
 /** The Request's headers as a flat list for `scanRequestHeaders`. */
 export function flatHeaders(headers: Headers): string[] {
@@ -75,21 +80,38 @@ const TIMED_OUT = Symbol('upstream headers timeout');
 
 /** Builds the forwarding handler for `uc-*` requests that are not WebSocket upgrades. */
 export function createFetchProxy(deps: FetchProxyDeps) {
-  const { resolver, metrics, activity, fetchUpstream, headersTimeoutMs, fetchDecodes } = deps;
+  const { resolver, metrics, activity, fetchUpstream, headersTimeoutMs, fetchDecodes, accessLog } = deps;
+  const relayBody = answerBodies(accessLog);
 
   const context = (clientAddress: string): ForwardContext => ({
     clientAddress,
     trustedPeer: deps.trustedProxies.has(clientAddress),
     keepUnderscores: deps.keepUnderscores,
+    ids: deps.ids,
   });
 
-  /** An answer the gateway gives itself (error page, sign-in redirect), counted like any other. */
-  function answer(given: ProxyErrorAnswer, started: number, closeConnection = false): Response {
+  /**
+   * An answer the gateway gives itself (error page, sign-in redirect), counted and logged like any
+   * other, with the request's id.
+   */
+  function answer(
+    given: ProxyErrorAnswer,
+    started: number,
+    request: Request,
+    scanned: ScannedRequest,
+    answered?: Answered,
+    closeConnection = false,
+  ): Response {
     metrics.request(given.status, (performance.now() - started) / 1000, 'gateway');
     const headers = headerPairs(given.headers);
+    headers.push(['x-request-id', scanned.requestId]);
     // After an ambiguous request nothing more should be read from that connection (Bun honours this;
     // Deno keeps its own framing, which is the one that counts since nothing was forwarded).
     if (closeConnection) headers.push(['connection', 'close']);
+    const { method, url: target } = request;
+    const facts = { scanned, route: answered?.route, method, target, started, sent: -1, answered: -1 };
+    const bytes = method === 'HEAD' || answered?.cut ? 0 : new TextEncoder().encode(given.body).length;
+    accessLog.exchange(facts, given.status, bytes, 'gateway', answered?.code, answered?.cut);
     return new Response(given.body, { status: given.status, headers });
   }
 
@@ -97,6 +119,7 @@ export function createFetchProxy(deps: FetchProxyDeps) {
   function upstreamFailure(
     code: ErrorCode,
     route: ResolvedRoute,
+    request: Request,
     scanned: ScannedRequest,
     started: number,
     closeConnection = false,
@@ -104,17 +127,17 @@ export function createFetchProxy(deps: FetchProxyDeps) {
     metrics.upstreamError(code);
     const html = wantsHtml(scanned.secFetchMode, scanned.accept);
     const info = { code, hostname: route.hostname, service: route.service };
-    return answer(errorAnswer(info, html), started, closeConnection);
+    return answer(errorAnswer(info, html), started, request, scanned, { code, route }, closeConnection);
   }
 
-  function responseHeaders(upstream: Response): Headers {
+  function responseHeaders(upstream: Response, requestId: string): Headers {
     const raw: string[] = [];
     upstream.headers.forEach((value, name) => {
       if (name === 'set-cookie') return; // joined by forEach; appended one by one below
       raw.push(name, value);
     });
     for (const cookie of upstream.headers.getSetCookie()) raw.push('set-cookie', cookie);
-    const kept = filterResponseHeaders(raw);
+    const kept = filterResponseHeaders(raw, requestId);
     const headers = new Headers();
     for (let i = 0; i < kept.length; i += 2) headers.append(kept[i] as string, kept[i + 1] as string);
     return headers;
@@ -167,6 +190,7 @@ export function createFetchProxy(deps: FetchProxyDeps) {
       // The headers deadline starts once the upload is complete: a long upload is not a slow upstream.
       body = request.body.pipeThrough(new TransformStream({ flush: arm }));
     } else arm();
+    const sent = performance.now();
     let upstream: Response;
     try {
       upstream = await fetchUpstream(`${origin}${pathOf(request.url)}`, {
@@ -180,11 +204,14 @@ export function createFetchProxy(deps: FetchProxyDeps) {
       });
     } catch (err) {
       const code = deadline.signal.aborted ? ErrorCode.UpstreamTimeout : fetchErrorCode(err);
-      return upstreamFailure(code, route, scanned, started);
+      if (request.signal.aborted)
+        return answer(CLIENT_LEFT, started, request, scanned, { route, cut: 'client' });
+      return upstreamFailure(code, route, request, scanned, started);
     } finally {
       answered = true;
       clearTimeout(timer);
     }
+    const headed = performance.now();
     // Bun labels a fetched body without Content-Type as application/octet-stream when it is handed on
     // as is (browsers would download instead of sniff); a plain stream in between keeps it unlabelled.
     const relayed =
@@ -193,18 +220,21 @@ export function createFetchProxy(deps: FetchProxyDeps) {
         : upstream.body;
     let response: Response;
     try {
-      response = new Response(relayed, {
-        status: upstream.status,
-        statusText: upstream.statusText,
-        headers: responseHeaders(upstream),
-      });
+      response = new Response(
+        relayBody(relayed, request, scanned, route, upstream.status, started, sent, headed),
+        {
+          status: upstream.status,
+          statusText: upstream.statusText,
+          headers: responseHeaders(upstream, scanned.requestId),
+        },
+      );
     } catch {
       // A status or header the web Response refuses (e.g. a body on a 204): the answer cannot be relayed.
       void relayed?.cancel().catch(() => {});
-      return upstreamFailure(ErrorCode.UpstreamFailed, route, scanned, started);
+      return upstreamFailure(ErrorCode.UpstreamFailed, route, request, scanned, started);
     }
     // Time to response headers: the body is handed through untouched, so its end is not observed.
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (headed - started) / 1000;
     metrics.upstreamAnswered(seconds);
     metrics.request(upstream.status, seconds, 'app');
     return response;
@@ -219,8 +249,10 @@ export function createFetchProxy(deps: FetchProxyDeps) {
     const scanned = scanRequestHeaders(flatHeaders(request.headers), context(clientAddress));
     if (scanned.dropped !== undefined || (scanned.upgrade && !upgrade))
       reportScan(deps.security, scanned, !upgrade);
-    if (scanned.ambiguous)
-      return { scanned, outcome: { answer: errorAnswer({ code: ErrorCode.BadRequest }, false) } };
+    if (scanned.ambiguous) {
+      const answer = errorAnswer({ code: ErrorCode.BadRequest }, false);
+      return { scanned, outcome: { answer, code: ErrorCode.BadRequest } };
+    }
     const outcome = resolver.resolve({
       host: scanned.host,
       method: request.method,
@@ -238,7 +270,9 @@ export function createFetchProxy(deps: FetchProxyDeps) {
     const started = performance.now();
     const { scanned, outcome } = prepare(request, clientAddress, false);
     const act = (o: Outcome) =>
-      'forward' in o ? forward(request, scanned, o, started) : answer(o.answer, started, scanned.ambiguous);
+      'forward' in o
+        ? forward(request, scanned, o, started)
+        : answer(o.answer, started, request, scanned, o, scanned.ambiguous);
     return outcome instanceof Promise ? outcome.then(act) : act(outcome);
   }
 

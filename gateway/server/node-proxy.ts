@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { ErrorCode } from '../../shared/errors.ts';
 import { plainAddress } from '../control/env.ts';
 import type { ProxyParts } from '../gateway.ts';
+import { CLIENT_LEFT } from '../proxy/access-log.ts';
 import type { GatedRequest, Outcome } from '../proxy/gated.ts';
 import { type ForwardContext, type ScannedRequest, scanRequestHeaders } from '../proxy/headers.ts';
 import { errorAnswer, type ProxyErrorAnswer, wantsHtml } from '../proxy/pages.ts';
@@ -48,6 +49,13 @@ export function upstreamErrorCode(err: Error & { code?: string }): ErrorCode {
   }
 }
 
+/** What the access log says of a request refused for its framing. */
+const BAD_REQUEST = { code: ErrorCode.BadRequest };
+
+/** The body bytes of a gateway answer as sent (none for HEAD). */
+const bodyBytes = (answer: ProxyErrorAnswer, method: string) =>
+  method === 'HEAD' ? 0 : Buffer.byteLength(answer.body);
+
 /** An error answer's header record as the flat list a response takes. */
 function flatHeaders(record: ProxyErrorAnswer['headers']): string[] {
   const flat: string[] = [];
@@ -68,13 +76,14 @@ function upstreamHeaders(
 }
 
 export function createNodeProxy(deps: NodeProxyDeps) {
-  const { pools, answerDeadlines, metrics, activity, resolver } = deps;
+  const { pools, metrics, activity, resolver, accessLog } = deps;
   const forwardContext = (req: Http1Request): ForwardContext => {
     const clientAddress = plainAddress(req.remoteAddress);
     return {
       clientAddress,
       trustedPeer: deps.trustedProxies.has(clientAddress),
       keepUnderscores: deps.keepUnderscores,
+      ids: deps.ids,
     };
   };
   const gated = (req: Http1Request, scanned: ScannedRequest, upgrade: boolean): GatedRequest => ({
@@ -86,30 +95,62 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     accept: scanned.accept,
     upgrade,
   });
-  const upstreamFailure = (err: Error & { code?: string }, route: ResolvedRoute, html: boolean) => {
-    const code = upstreamErrorCode(err);
-    metrics.upstreamError(code);
-    return errorAnswer({ code, hostname: route.hostname, service: route.service }, html);
-  };
 
   /** An upstream failed before its answer started: the error page (502/504) naming the service. */
   function relayFailed(relay: ResponseRelay, err: Error & { code?: string }): void {
-    const { route, scanned, started } = relay.context as {
-      route: ResolvedRoute;
-      scanned: ScannedRequest;
-      started: number;
-    };
-    send(
-      relay.response,
-      upstreamFailure(err, route, wantsHtml(scanned.secFetchMode, scanned.accept)),
-      started,
-    );
+    const { route, scanned } = relay;
+    if (relay.clientGone) {
+      // Cancelled because the client left: not the upstream's failure, and nobody to answer.
+      write(relay.response, CLIENT_LEFT, relay.started, scanned.requestId);
+      accessLog.exchange(relay, 499, 0, 'gateway', undefined, 'client');
+      return;
+    }
+    const code = upstreamErrorCode(err);
+    metrics.upstreamError(code);
+    const info = { code, hostname: route.hostname, service: route.service };
+    const answer = errorAnswer(info, wantsHtml(scanned.secFetchMode, scanned.accept));
+    write(relay.response, answer, relay.started, scanned.requestId);
+    accessLog.exchange(relay, answer.status, bodyBytes(answer, relay.method), 'gateway', code, undefined);
   }
 
-  function send(res: Http1Response, answer: ProxyErrorAnswer, started: number): void {
-    if (!res.headersSent) res.writeHead(answer.status, undefined, flatHeaders(answer.headers));
+  /** Writes an answer of the gateway's own, with the request's id, and counts it. */
+  function write(res: Http1Response, answer: ProxyErrorAnswer, started: number, requestId: string): void {
+    if (!res.headersSent) {
+      const headers = flatHeaders(answer.headers);
+      headers.push('x-request-id', requestId);
+      res.writeHead(answer.status, undefined, headers);
+    }
     res.end(answer.body);
     metrics.request(answer.status, (performance.now() - started) / 1000, 'gateway');
+  }
+
+  /** `write`, and the access log line of an exchange the gateway answered itself. */
+  function send(
+    res: Http1Response,
+    answer: ProxyErrorAnswer,
+    started: number,
+    req: Http1Request,
+    scanned: ScannedRequest,
+    outcome: { code?: string; route?: ResolvedRoute },
+  ): void {
+    write(res, answer, started, scanned.requestId);
+    const facts = {
+      scanned,
+      route: outcome.route,
+      method: req.method,
+      target: req.url,
+      started,
+      sent: -1,
+      answered: -1,
+    };
+    accessLog.exchange(
+      facts,
+      answer.status,
+      bodyBytes(answer, req.method),
+      'gateway',
+      outcome.code,
+      undefined,
+    );
   }
 
   function forward(
@@ -122,11 +163,7 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     const route = outcome.forward;
     activity.touch(route.containerId);
     const origin = `http://${route.upstream}:${route.port}`;
-    const relay = new ResponseRelay(res, metrics, answerDeadlines, started, relayFailed, {
-      route,
-      scanned,
-      started,
-    });
+    const relay = new ResponseRelay(res, deps, relayFailed, scanned, route, req.method, req.url, started);
     pools.get(origin, Date.now()).dispatch(
       {
         origin,
@@ -148,7 +185,7 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     if (scanned.dropped !== undefined || scanned.upgrade) reportScan(deps.security, scanned, true);
     if (scanned.ambiguous) {
       res.keepAlive = false;
-      send(res, errorAnswer({ code: ErrorCode.BadRequest }, false), started);
+      send(res, errorAnswer({ code: ErrorCode.BadRequest }, false), started, req, scanned, BAD_REQUEST);
       return;
     }
     const outcome = resolver.resolve(gated(req, scanned, false));
@@ -164,7 +201,7 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     started: number,
   ): void {
     if ('forward' in outcome) forward(req, res, scanned, outcome, started);
-    else send(res, outcome.answer, started);
+    else send(res, outcome.answer, started, req, scanned, outcome);
   }
 
   /** Dispatches a WebSocket handshake; its answer, when not a switch, goes the `ResponseRelay` way. */
@@ -178,8 +215,8 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     const route = outcome.forward;
     activity.touch(route.containerId);
     const origin = `http://${route.upstream}:${route.port}`;
-    const context = { route, scanned, started };
-    const relay = new UpgradeRelay(handshake, deps, route, outcome.expiresAt, started, relayFailed, context);
+    const { expiresAt } = outcome;
+    const relay = new UpgradeRelay(handshake, deps, expiresAt, relayFailed, scanned, route, req.url, started);
     pools.get(origin, Date.now()).dispatch(
       {
         origin,
@@ -201,13 +238,34 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     const scanned = scanRequestHeaders(req.rawHeaders, forwardContext(req));
     if (scanned.dropped !== undefined) reportScan(deps.security, scanned, false);
     if (scanned.ambiguous || req.method !== 'GET') {
-      send(handshake.response(), errorAnswer({ code: ErrorCode.BadRequest }, false), started);
+      send(
+        handshake.response(),
+        errorAnswer({ code: ErrorCode.BadRequest }, false),
+        started,
+        req,
+        scanned,
+        BAD_REQUEST,
+      );
       return;
     }
     const act = (o: Outcome) => {
-      if (handshake.gone) return; // the client left while the route or session was being read
+      if (handshake.gone) {
+        // The client left while the route or session was being read.
+        const route = 'forward' in o ? o.forward : o.route;
+        const facts = {
+          scanned,
+          route,
+          method: req.method,
+          target: req.url,
+          started,
+          sent: -1,
+          answered: -1,
+        };
+        accessLog.exchange(facts, 499, 0, 'gateway', undefined, 'client');
+        return;
+      }
       if ('forward' in o) relayHandshake(req, handshake, scanned, o, started);
-      else send(handshake.response(), o.answer, started);
+      else send(handshake.response(), o.answer, started, req, scanned, o);
     };
     const outcome = resolver.resolve(gated(req, scanned, true));
     if (outcome instanceof Promise) outcome.then(act);
@@ -217,7 +275,13 @@ export function createNodeProxy(deps: NodeProxyDeps) {
   /** Answers a WebSocket handshake for a host that has none (the gateway's own): 404, then the close. */
   function refuseUpgrade(req: Http1Request, socket: Socket, head: Buffer): void {
     const handshake = new HandshakeSocket(socket, head, req.minor === 0);
-    send(handshake.response(), errorAnswer({ code: ErrorCode.NoRoute }, false), performance.now());
+    const { requestId } = scanRequestHeaders(req.rawHeaders, forwardContext(req));
+    write(
+      handshake.response(),
+      errorAnswer({ code: ErrorCode.NoRoute }, false),
+      performance.now(),
+      requestId,
+    );
   }
 
   return { handleRequest, handleUpgrade, refuseUpgrade };

@@ -6,12 +6,14 @@
  */
 import { ErrorCode } from '../../shared/errors.ts';
 import type { ProxyParts } from '../gateway.ts';
+import { CLIENT_LEFT, type ClosedBy, type ExchangeFacts } from '../proxy/access-log.ts';
 import type { Outcome } from '../proxy/gated.ts';
 import type { ScannedRequest } from '../proxy/headers.ts';
-import { errorAnswer, type ProxyErrorAnswer } from '../proxy/pages.ts';
+import { errorAnswer } from '../proxy/pages.ts';
 import { SecurityReason } from '../security-log.ts';
 import type { ResolvedRoute } from '../store/store.ts';
 import { type FetchProxy, type Forward, pathOf } from './fetch-proxy.ts';
+import { type HandshakeFailure, opened, refusal } from './web-socket-handshake.ts';
 
 /** The client's half as each runtime's server socket offers it. */
 export interface ClientSide {
@@ -55,17 +57,26 @@ export class Relay {
   #pending: (string | ArrayBuffer)[] = [];
   #closed = false;
   #unregister: (() => void) | undefined;
+  /** `performance.now()` when the client was accepted. */
+  #opened = 0;
 
   constructor(
     private readonly upstream: WebSocket,
     private readonly route: ResolvedRoute,
     private readonly deps: WebSocketRelayDeps,
+    /** The handshake, as the access log reads it. */
+    private readonly facts: ExchangeFacts,
     /** Epoch ms when the session that allowed it ends. */
     private readonly expiresAt?: number,
   ) {
     upstream.onmessage = (event: MessageEvent<string | ArrayBuffer>) => this.#toClient(event.data);
     upstream.onclose = (event) => this.#finish(event.code, event.reason, 'upstream');
     upstream.onerror = () => this.#finish(1011, 'upstream failed', 'upstream');
+  }
+
+  /** The request's id, echoed in the handshake's answer. */
+  get requestId(): string {
+    return this.facts.scanned.requestId;
   }
 
   /** The runtime accepted the client: flush what the upstream said meanwhile, start counting. */
@@ -75,6 +86,7 @@ export class Relay {
       return;
     }
     this.#client = client;
+    this.#opened = performance.now();
     const { metrics, websockets } = this.deps;
     metrics.openWebSockets++;
     metrics.webSocketsTotal++;
@@ -110,7 +122,7 @@ export class Relay {
   }
 
   /** Ends both halves once, passing the closing side's code to the other. */
-  #finish(code: number, reason: string, by: 'client' | 'upstream' | 'gateway'): void {
+  #finish(code: number, reason: string, by: ClosedBy): void {
     if (this.#closed) return;
     this.#closed = true;
     if (by !== 'upstream' && this.upstream.readyState <= WebSocket.OPEN)
@@ -119,6 +131,7 @@ export class Relay {
     if (this.#client) {
       this.deps.metrics.openWebSockets--;
       this.#unregister?.();
+      this.deps.accessLog.webSocketClosed(this.facts, this.#opened, by);
     }
   }
 }
@@ -141,75 +154,6 @@ function handshakeHeaders(scanned: ScannedRequest, outcome: Forward): [string, s
   return out;
 }
 
-/**
- * How an upstream handshake ended when it did not open: a gateway-side failure, the app's refusal, or
- * the client leaving first.
- */
-type HandshakeFailure = { failed: ErrorCode } | { refusedWith: number } | { clientLeft: true };
-
-/**
- * The app's status when a runtime's WebSocket client reports a refused handshake. Neither runtime
- * exposes the answer itself, only its status in the error's text: Deno 2.9 "Invalid status code: 404",
- * Bun 1.4 "Expected 101 status code: 404".
- */
-const REFUSAL_STATUS = /status code:? (\d{3})\b/i;
-
-/**
- * Waits for the upstream socket to open; how it failed when it does not open in time, or the client
- * (`client`: the request's signal) left first, in which case the upstream is let go at once.
- */
-function opened(
-  upstream: WebSocket,
-  timeoutMs: number,
-  client: AbortSignal,
-): Promise<HandshakeFailure | undefined> {
-  return new Promise((resolve) => {
-    const giveUp = (failure: HandshakeFailure) => {
-      clearTimeout(timer);
-      client.removeEventListener('abort', onClientLeft);
-      upstream.onopen = upstream.onerror = null;
-      upstream.close();
-      resolve(failure);
-    };
-    const onClientLeft = () => giveUp({ clientLeft: true });
-    const timer = setTimeout(() => giveUp({ failed: ErrorCode.UpstreamTimeout }), timeoutMs);
-    if (client.aborted) return onClientLeft();
-    client.addEventListener('abort', onClientLeft, { once: true });
-    upstream.onopen = () => {
-      clearTimeout(timer);
-      client.removeEventListener('abort', onClientLeft);
-      resolve(undefined);
-    };
-    upstream.onerror = (event) => {
-      clearTimeout(timer);
-      client.removeEventListener('abort', onClientLeft);
-      const status = Number(REFUSAL_STATUS.exec(String((event as ErrorEvent).message))?.[1]);
-      // Anything else the WebSocket API does not tell apart: reported as a refused connection.
-      resolve(status >= 200 ? { refusedWith: status } : { failed: ErrorCode.UpstreamRefused });
-    };
-  });
-}
-
-/** What a handshake whose client left is answered (nobody reads it; counted as nginx counts it). */
-const CLIENT_LEFT: ProxyErrorAnswer = { status: 499, headers: {}, body: '' };
-
-/**
- * The answer to a handshake the app refused. The app's own headers and body cannot be relayed here (see
- * `opened`): its status is kept when it is an error status, with the gateway's JSON body.
- */
-function refusal(status: number, route: ResolvedRoute): ProxyErrorAnswer {
-  return {
-    status: status >= 400 && status <= 599 ? status : 502,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-    body: JSON.stringify({
-      error: {
-        code: ErrorCode.UpgradeRefused,
-        message: `the service "${route.service}" refused the WebSocket handshake with ${status}`,
-      },
-    }),
-  };
-}
-
 /** Builds the upgrade handler for `uc-*` WebSocket requests. */
 export function createWebSocketRelay(deps: WebSocketRelayDeps, proxy: FetchProxy) {
   async function relay<Answer>(
@@ -226,6 +170,7 @@ export function createWebSocketRelay(deps: WebSocketRelayDeps, proxy: FetchProxy
       .map((p) => p.trim())
       .filter((p) => p !== '');
     const url = `ws://${route.upstream}:${route.port}${pathOf(request.url)}`;
+    const sent = performance.now();
     const headers = handshakeHeaders(scanned, outcome);
     const connect = async (offered: string[]): Promise<WebSocket | HandshakeFailure> => {
       let upstream: WebSocket;
@@ -243,16 +188,40 @@ export function createWebSocketRelay(deps: WebSocketRelayDeps, proxy: FetchProxy
     if ('failed' in upstream && upstream.failed === ErrorCode.UpstreamRefused && protocols.length > 0)
       upstream = await connect([]);
     // A handshake that did not switch ends its connection, as on Node (where the socket was handed over).
-    if ('failed' in upstream) return proxy.upstreamFailure(upstream.failed, route, scanned, started, true);
-    if ('clientLeft' in upstream) return proxy.answer(CLIENT_LEFT, started);
+    if ('failed' in upstream)
+      return proxy.upstreamFailure(upstream.failed, route, request, scanned, started, true);
+    if ('clientLeft' in upstream)
+      return proxy.answer(CLIENT_LEFT, started, request, scanned, { route, cut: 'client' });
     if ('refusedWith' in upstream) {
       deps.security.event(SecurityReason.UpgradeRefusedByApp, {
+        requestId: scanned.requestId,
         host: route.hostname,
         status: upstream.refusedWith,
       });
-      return proxy.answer(refusal(upstream.refusedWith, route), started, true);
+      const refused = refusal(upstream.refusedWith, route);
+      return proxy.answer(
+        refused,
+        started,
+        request,
+        scanned,
+        { route, code: ErrorCode.UpgradeRefused },
+        true,
+      );
     }
-    return accept(upstream.protocol, new Relay(upstream, route, deps, outcome.expiresAt));
+    const facts = {
+      scanned,
+      route,
+      method: 'GET',
+      target: request.url,
+      started,
+      sent,
+      answered: performance.now(),
+    };
+    const answer = accept(upstream.protocol, new Relay(upstream, route, deps, facts, outcome.expiresAt));
+    // The switch (the runtime answers 101 once this returns); a failed accept was answered 400 instead.
+    if (!(answer instanceof Response) || answer.status === 101)
+      deps.accessLog.exchange(facts, 101, 0, 'app', undefined, undefined);
+    return answer;
   }
 
   /** The public listener's handler for `uc-*` WebSocket upgrades. */
@@ -263,10 +232,14 @@ export function createWebSocketRelay(deps: WebSocketRelayDeps, proxy: FetchProxy
   ): Response | Promise<Response | Answer> {
     const started = performance.now();
     const { scanned, outcome } = proxy.prepare(request, clientAddress, true);
-    if (request.method !== 'GET')
-      return proxy.answer(errorAnswer({ code: ErrorCode.BadRequest }, false), started, true);
+    if (request.method !== 'GET') {
+      const refused = errorAnswer({ code: ErrorCode.BadRequest }, false);
+      return proxy.answer(refused, started, request, scanned, { code: ErrorCode.BadRequest }, true);
+    }
     const act = (o: Outcome) =>
-      'forward' in o ? relay(request, scanned, o, started, accept) : proxy.answer(o.answer, started);
+      'forward' in o
+        ? relay(request, scanned, o, started, accept)
+        : proxy.answer(o.answer, started, request, scanned, o);
     return outcome instanceof Promise ? outcome.then(act) : act(outcome);
   }
 

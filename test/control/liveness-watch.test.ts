@@ -27,8 +27,12 @@ interface Gateway {
   watch: LivenessWatch;
 }
 
-/** Lets change messages (Redis pub/sub) arrive. */
+/** Lets change messages (Redis pub/sub) arrive: those that should not come get 100 ms to show up. */
 const settle = () => new Promise((r) => setTimeout(r, 100));
+/** Waits (at most 5 s, the machine may be busy) until `done` holds. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 250 && !done(); i++) await new Promise((r) => setTimeout(r, 20));
+}
 
 for (const [kind, makeStore] of storeKinds(() => redis.url)) {
   describe(`liveness lines (${kind} store)`, () => {
@@ -58,6 +62,7 @@ for (const [kind, makeStore] of storeKinds(() => redis.url)) {
         lines.filter((l) => l.msg.startsWith('container ')).map((l) => `${l.gateway} ${l.msg}`);
       try {
         await beat(a, T0);
+        await until(() => said().length >= 1);
         expect(said()).toEqual(['a container online']);
         expect(lines[0]).toMatchObject({ containerId: 'c1', requestId: `req-a-${T0}` });
         await beat(b, T0 + 15_000); // a load balancer sent this one elsewhere
@@ -73,6 +78,7 @@ for (const [kind, makeStore] of storeKinds(() => redis.url)) {
         expect(said()).toHaveLength(2);
 
         await beat(b, T0 + 100_000);
+        await until(() => said().length >= 3);
         expect(said()).toEqual(['a container online', 'a container offline', 'b container online']);
 
         // c2 went quiet after a beat on a, and comes back through b before a swept: only b says so.
@@ -82,6 +88,7 @@ for (const [kind, makeStore] of storeKinds(() => redis.url)) {
         now += LIVENESS + 1_000;
         b.watch.beat('c2', now, undefined);
         await b.store.recordWatchdog(reg('c2'), stats(), now, LIVENESS);
+        await until(() => lines.filter((l) => l.containerId === 'c2').length >= 2);
         await settle();
         expect(lines.filter((l) => l.containerId === 'c2').map((l) => `${l.gateway} ${l.msg}`)).toEqual([
           'a container online',

@@ -1,11 +1,13 @@
 /** The request header scan: reserved names in any spelling, untrusted forwarding facts, Connection listings. */
 import { describe, expect, it } from 'vitest';
 import { type ForwardContext, scanRequestHeaders } from '../../gateway/proxy/headers.ts';
+import { RequestIds } from '../../gateway/proxy/request-ids.ts';
 
 const untrusted: ForwardContext = {
   clientAddress: '198.51.100.7',
   trustedPeer: false,
   keepUnderscores: false,
+  ids: new RequestIds(),
 };
 const trusted: ForwardContext = { ...untrusted, clientAddress: '127.0.0.1', trustedPeer: true };
 

@@ -1,9 +1,10 @@
 /**
  * A container service stand-in on loopback: HTTP echo, streaming, SSE, large bodies, hop-by-hop response
- * headers, and a WebSocket echo (with subprotocol negotiation) on the same port. Upgrade requests to
- * `/refuse?status=N` are answered N (with headers a proxy must clean), to `/refuse-chunked` with a
- * chunked 403, to `/silent-upgrade` never; an `Upgrade: h2c` is switched and its bytes echoed raw (an app
- * that would accept h2c smuggling).
+ * headers, an answer that never comes (`/hang`) and one reset mid-body (`/cut-body`), and a WebSocket
+ * echo (with subprotocol negotiation) on the same port. Upgrade requests to `/refuse?status=N` are
+ * answered N (with headers a proxy must clean), to `/refuse-chunked` with a chunked 403, to
+ * `/silent-upgrade` never; an `Upgrade: h2c` is switched and its bytes echoed raw (an app that would
+ * accept h2c smuggling).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -88,6 +89,14 @@ export async function startUpstream(port = 0, name = ''): Promise<TestUpstream> 
       case '/status':
         res.writeHead(Number(url.searchParams.get('code') ?? 200), { 'content-type': 'text/plain' });
         return void res.end('status');
+      case '/hang':
+        return; // accepts the request and never answers
+      case '/cut-body':
+        // Promises 1000 bytes, sends 10, then resets the connection.
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '1000' });
+        res.write('0123456789');
+        setTimeout(() => req.socket.resetAndDestroy(), 50);
+        return;
       default: {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
