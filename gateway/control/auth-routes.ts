@@ -59,7 +59,10 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
   const checkedNext = (c: Context<ControlEnv>, next: unknown) => {
     const target = nextTarget(next);
     if (target === undefined && next !== undefined && next !== '')
-      deps.security.event(SecurityReason.RedirectRefused, { path: c.req.path });
+      deps.security.event(SecurityReason.RedirectRefused, {
+        path: c.req.path,
+        requestId: c.get('requestId'),
+      });
     return target;
   };
   /** The platform's login page, told to come back to `next` (an absolute URL on this gateway). */
@@ -88,7 +91,10 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
   const signIn = async (c: Context<ControlEnv>, userToken: string, next: unknown) => {
     const { viewer, exp } = await verifyUserToken(userToken, deps.userTokenKey, deps.algorithms).catch(
       (err: unknown) => {
-        deps.security.event(SecurityReason.UserTokenRefused, { path: c.req.path });
+        deps.security.event(SecurityReason.UserTokenRefused, {
+          path: c.req.path,
+          requestId: c.get('requestId'),
+        });
         deps.signIns.count('login', SignInResult.TokenRefused);
         throw err;
       },
@@ -112,7 +118,11 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
       secFetchSite: c.req.header('sec-fetch-site'),
     };
     if (!originAdmitted(request)) {
-      deps.security.event(SecurityReason.CsrfRefused, { method: request.method, path: request.path });
+      deps.security.event(SecurityReason.CsrfRefused, {
+        method: request.method,
+        path: request.path,
+        requestId: c.get('requestId'),
+      });
       deps.signIns.count(request.path === LOGOUT_PATH ? 'sign_out' : 'login', SignInResult.OriginRefused);
       throw new GatewayError(ErrorCode.Forbidden, 'this form may not be posted from another site', 403);
     }
@@ -143,7 +153,12 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<ControlEnv> {
     }
     const route = await deps.store.resolve(hostname);
     if (!route || !mayAccess(viewer, route)) {
-      if (route) deps.security.event(SecurityReason.AccessDenied, { hostname, userId: viewer.userId });
+      if (route)
+        deps.security.event(SecurityReason.AccessDenied, {
+          hostname,
+          userId: viewer.userId,
+          requestId: c.get('requestId'),
+        });
       deps.signIns.count('authorize', SignInResult.NotAllowed);
       return notFoundPage(c, hostname, viewer, next);
     }

@@ -82,6 +82,7 @@ export function collabEventHandler(deps: CollabEventDeps) {
         deps.security.event(SecurityReason.RevokedContainerRefused, {
           containerId: identity.containerId,
           event: event.type,
+          requestId: c.get('requestId'),
         });
       throw err;
     }
@@ -138,6 +139,7 @@ export function collabEventHandler(deps: CollabEventDeps) {
                 containerId: identity.containerId,
                 upstream,
                 port: event.port,
+                requestId: c.get('requestId'),
               });
             throw err;
           });

@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
+import { collabEventHandler } from '../../gateway/control/collab-event.ts';
 import { CollabOutcomes } from '../../gateway/control/collab-outcomes.ts';
 import type { ControlEnv } from '../../gateway/control/env.ts';
 import { createLogger } from '../../gateway/log.ts';
@@ -12,7 +13,7 @@ import { EventIntakeMetrics } from '../../gateway/metrics/event-intake-metrics.t
 import { createRefusalLog } from '../../gateway/refusal-log.ts';
 import { MemoryStore } from '../../gateway/store/memory.ts';
 import { ErrorCode, GatewayError } from '../../shared/errors.ts';
-import { controlHarness, legacyWatchdogBody, mapBody } from '../support/control.ts';
+import { ADMIN_PORT, controlHarness, legacyWatchdogBody, mapBody } from '../support/control.ts';
 import { parsePrometheusText } from '../support/prometheus-text.ts';
 
 async function observed(burst = 20) {
@@ -108,6 +109,33 @@ describe('event intake and refusals', () => {
     app.onError((err, c) => c.json((err as GatewayError).toBody(), 400));
     await app.request('/collab/event', { method: 'POST' });
     expect(lines).toEqual([expect.objectContaining({ msg: 'request refused', requestId: 'req-42' })]);
+  });
+});
+
+describe('request ids in control lines', () => {
+  it('puts the request id in service lines and security events about the request', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger('info', (l) => void lines.push(JSON.parse(l)));
+    const h = await controlHarness(new MemoryStore(), { log });
+    const app = new Hono<ControlEnv>();
+    app.use('*', async (c, next) => {
+      c.set('requestId', 'req-7');
+      await next();
+    });
+    app.post('/collab/event', collabEventHandler(h.deps));
+    app.onError((err, c) => c.json((err as GatewayError).toBody(), (err as GatewayError).status as 400));
+    const post = async (body: string) =>
+      app.request(
+        '/collab/event',
+        { method: 'POST', body, headers: { authorization: await h.token() } },
+        { remoteAddress: '127.0.0.1', listener: 'public' as const },
+      );
+    expect((await post(mapBody('web', 7681))).status).toBe(200);
+    expect((await post(mapBody('admin', ADMIN_PORT))).status).toBe(403);
+    expect(lines.find((l) => l.msg === 'service registered')).toMatchObject({ requestId: 'req-7' });
+    expect(h.security.events).toEqual([
+      ['own_listener_refused', expect.objectContaining({ requestId: 'req-7' })],
+    ]);
   });
 });
 

@@ -2,7 +2,7 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import { createContainerTokenVerifier, mintContainerToken } from '../../gateway/auth/container-token.ts';
 import type { DevKey } from '../../gateway/auth/dev-key.ts';
-import { createControlApp } from '../../gateway/control/app.ts';
+import { type ControlAppDeps, createControlApp } from '../../gateway/control/app.ts';
 import type { CollabEventDeps } from '../../gateway/control/collab-event.ts';
 import { unobservedOutcomes } from '../../gateway/control/collab-outcomes.ts';
 import { plainAddress } from '../../gateway/control/env.ts';
@@ -49,7 +49,7 @@ export async function controlHarness(
 ) {
   const key = await testKey();
   const security = recordingSecurityLog();
-  const app = createControlApp({
+  const deps: ControlAppDeps = {
     store,
     verifier: createContainerTokenVerifier(key.publicKey, ['RS256']),
     domain: DOMAIN,
@@ -68,7 +68,8 @@ export async function controlHarness(
     accessLevels: new Set(['public', 'org', 'project', 'owner']),
     defaultAccess: 'project',
     readiness: [{ name: 'store', check: () => store.ping() }],
-  });
+  };
+  const app = createControlApp(deps);
   const token = (containerId = 'c1', projectId = PROJECT, orgId = ORG, ttlSeconds?: number) =>
     mintContainerToken(key, { containerId, projectId, orgId, ttlSeconds });
   const post = (authorization: string | undefined, body: string, remoteAddress = '127.0.0.1') =>
@@ -97,7 +98,7 @@ export async function controlHarness(
       .setExpirationTime('1h')
       .sign(other.privateKey);
   };
-  return { app, key, token, post, foreignToken, security };
+  return { app, deps, key, token, post, foreignToken, security };
 }
 
 export const mapBody = (name: string, port: number | string, projectId: string | undefined = PROJECT) =>
