@@ -100,6 +100,7 @@ async function main(): Promise<void> {
   const all = allProxies(options.routes, {
     servicesPerContainer: options.servicesPerContainer,
     env: options.gatewayEnv,
+    variantEnv: options.variantEnv,
     gatewayctl: options.gatewayctl,
     baseline: options.baseline,
   });

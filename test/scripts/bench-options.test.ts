@@ -25,6 +25,23 @@ describe('proxy bench options', () => {
     expect(labels).toContain('gateway (Node) [baseline]');
   });
 
+  it('runs this checkout once more on Node with --variant-env on top, selected with gateway-node', () => {
+    const { variantEnv, gatewayEnv } = parseOptions([
+      '--gateway-env',
+      'LOG_LEVEL=warn',
+      '--variant-env',
+      'ACCESS_LOG=all',
+    ]);
+    expect(variantEnv).toEqual({ ACCESS_LOG: 'all' });
+    const proxies = selectProxies(
+      allProxies([0], { servicesPerContainer: 1000, env: gatewayEnv, variantEnv }),
+      ['gateway-node'],
+    );
+    expect(proxies.map((p) => p.name)).toEqual(['gateway-node', 'gateway-node@variant']);
+    expect(proxies.map((p) => p.label)).toContain('gateway (Node) [variant]');
+    expect(allProxies([0], gatewayOptions()).map((p) => p.name)).not.toContain('gateway-node@variant');
+  });
+
   it('adds no baseline unless asked', () => {
     const names = allProxies([0], gatewayOptions()).map((p) => p.name);
     expect(names.filter((n) => n.includes('baseline'))).toEqual([]);

@@ -30,7 +30,22 @@ export function allProxies(routeCounts: readonly number[], gateway: GatewayBench
           }),
         )
       : [];
-  return [direct, nginxProxy, chp, fastifyProxy, ...gateways, ...baselines];
+  // A variant runs this checkout on Node with more environment (`--variant-env`): a setting's cost.
+  const variantEnv = gateway.variantEnv ?? {};
+  const variants =
+    Object.keys(variantEnv).length > 0 && node
+      ? routeCounts.map((routes) =>
+          gatewayUnderTest(
+            node,
+            { ...gateway, env: { ...gateway.env, ...variantEnv } },
+            fixture,
+            routes,
+            routeCounts.length > 1,
+            { dir: REPO_ROOT, name: 'variant' },
+          ),
+        )
+      : [];
+  return [direct, nginxProxy, chp, fastifyProxy, ...gateways, ...baselines, ...variants];
 }
 
 /** Whether gateway/main.ts exists yet (the default selection leaves the gateway out until it does). */

@@ -56,6 +56,8 @@ export interface GatewayBenchOptions {
   baseline?: string;
   /** Additional environment for the gateway (`--gateway-env KEY=VALUE`). */
   env: Record<string, string>;
+  /** With entries, this checkout's gateway also runs on Node with them on top (`--variant-env`). */
+  variantEnv?: Record<string, string>;
   /** `gatewayctl` command line (`--gatewayctl`); default: package.json's bin, run with node. */
   gatewayctl?: CommandLine;
 }

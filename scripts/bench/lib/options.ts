@@ -5,6 +5,13 @@ import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
 const cpuList = z.string().regex(/^\d+(?:[-,]\d+)*$/, 'a taskset CPU list such as 1 or 0-1');
+/** Repeated `KEY=VALUE` options as an environment record. */
+const envPairs = z
+  .array(z.string().regex(/^[A-Z_][A-Z0-9_]*=/, 'KEY=VALUE'))
+  .default([])
+  .transform((pairs) =>
+    Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])),
+  );
 
 export const BenchOptions = z.object({
   reps: positiveInt.default(5),
@@ -34,12 +41,8 @@ export const BenchOptions = z.object({
     .transform((v) => v.split(',').map(Number))
     .pipe(z.array(z.number().int().nonnegative()).min(1)),
   servicesPerContainer: positiveInt.default(1000),
-  gatewayEnv: z
-    .array(z.string().regex(/^[A-Z_][A-Z0-9_]*=/, 'KEY=VALUE'))
-    .default([])
-    .transform((pairs) =>
-      Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])),
-    ),
+  gatewayEnv: envPairs,
+  variantEnv: envPairs,
   gatewayctl: z
     .string()
     .optional()
@@ -70,6 +73,8 @@ export const USAGE = `usage: npx tsx scripts/bench/proxy.ts [options]
                            ("10,100000") runs each gateway once per size, interleaved
   --services-per-container N   services per extra container, each container has its own token (1000)
   --gateway-env KEY=VALUE  extra environment for the gateway (repeatable)
+  --variant-env KEY=VALUE  also run this checkout's gateway on Node with this environment on top
+                           (repeatable), as gateway-node@variant, interleaved: a setting's cost, paired
   --gatewayctl "CMD ARGS"  how to run gatewayctl (default: node <package.json bin>)
   --baseline DIR           another checkout of the gateway (dependencies installed) run on Node beside
                            this one as gateway-node@baseline, interleaved: before/after comparisons
@@ -93,6 +98,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       routes: { type: 'string' },
       'services-per-container': { type: 'string' },
       'gateway-env': { type: 'string', multiple: true },
+      'variant-env': { type: 'string', multiple: true },
       gatewayctl: { type: 'string' },
       baseline: { type: 'string' },
       'load-cpus': { type: 'string' },
@@ -106,6 +112,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     ...values,
     servicesPerContainer: values['services-per-container'],
     gatewayEnv: values['gateway-env'],
+    variantEnv: values['variant-env'],
     loadCpus: values['load-cpus'],
     proxyCpus: values['proxy-cpus'],
   });
