@@ -19,6 +19,7 @@ import { createSecurityLog, type SecurityLog } from './security-log.ts';
 import { MemoryStore } from './store/memory.ts';
 import { RedisStore } from './store/redis.ts';
 import type { Store } from './store/store.ts';
+import { StoreHealth } from './store/store-health.ts';
 import { startVpn } from './vpn/build.ts';
 import type { VpnManager } from './vpn/vpn-manager.ts';
 import { vpnMetrics } from './vpn/vpn-metrics.ts';
@@ -42,8 +43,12 @@ export interface Gateway {
 
 export async function buildGateway(config: Config, log: Logger): Promise<Gateway> {
   const security = createSecurityLog(log);
-  const store: Store = config.REDIS_URL ? new RedisStore(config.REDIS_URL) : new MemoryStore();
+  const health = new StoreHealth(log);
+  const store: Store = config.REDIS_URL
+    ? new RedisStore(config.REDIS_URL, { timeoutMs: config.STORE_TIMEOUT, observer: health })
+    : new MemoryStore();
   await store.ping();
+  health.start(() => store.ping());
   const tokenKeys = await loadTokenKeys(config);
   const verifier = createContainerTokenVerifier(tokenKeys.key, tokenKeys.algorithms);
   const vpn = config.VPN_ENABLED ? await startVpn(config, log, verifier) : undefined;
@@ -61,7 +66,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
       })
     : undefined;
   const readiness = [
-    storeReadiness(store),
+    storeReadiness(health),
     ...(vpn ? [{ name: 'vpn', check: () => vpn.manager.check() }] : []),
   ];
   const control = createControlApp({
@@ -108,7 +113,8 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     log,
     readiness,
     // Each part renders whole families; a part with a `render(): string` joins the list.
-    metrics: () => observe.render([proxy.metrics, security, ...(vpn ? [vpnMetrics(vpn.manager)] : [])]),
+    metrics: () =>
+      observe.render([proxy.metrics, security, health, ...(vpn ? [vpnMetrics(vpn.manager)] : [])]),
     inventory: storeInventory(store, config.LIVENESS_TIMEOUT),
     revoke,
     vpnClients: vpn ? () => vpn.manager.clients() : undefined,
@@ -125,6 +131,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
     proxy,
     vpn: vpn?.manager,
     async close() {
+      health.stop();
       stopRetention();
       await stopRevocations?.();
       await vpn?.manager.stop();

@@ -3,10 +3,15 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ErrorCode, GatewayError } from '../../shared/errors.ts';
 import type { Logger } from '../log.ts';
+import { STORE_RETRY_AFTER_SECONDS } from '../store/store.ts';
 
 export function errorResponder(log: Logger) {
   return (err: Error, c: Context) => {
     if (err instanceof GatewayError) {
+      if (err.code === ErrorCode.StoreUnavailable) {
+        // Not logged per request: the store's health logs the outage once (store down / back).
+        return c.json(err.toBody(), 503, { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) });
+      }
       if (err.status >= 500) log.warn('request failed', { code: err.code, path: c.req.path });
       return c.json(err.toBody(), err.status as 400);
     }

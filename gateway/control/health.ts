@@ -1,14 +1,22 @@
 /** /healthz (the process answers) and /readyz (its dependencies answer). */
 import type { Env, Hono } from 'hono';
-import type { Store } from '../store/store.ts';
+import type { StoreHealth } from '../store/store-health.ts';
 
 export interface ReadinessCheck {
   name: string;
-  check: () => Promise<void>;
+  /** Throws when the dependency is unavailable; may resolve with a state to show instead of `ok`. */
+  check: () => Promise<string | undefined> | Promise<void>;
 }
 
-export function storeReadiness(store: Store): ReadinessCheck {
-  return { name: 'store', check: () => store.ping() };
+/** The store's state as the health checker last saw it: /readyz never waits on a hung store. */
+export function storeReadiness(health: Pick<StoreHealth, 'state'>): ReadinessCheck {
+  return {
+    name: 'store',
+    check: async () => {
+      if (health.state === 'down') throw new Error('store down');
+      return health.state === 'degraded' ? 'degraded' : undefined;
+    },
+  };
 }
 
 export function mountHealth<E extends Env>(app: Hono<E>, checks: ReadinessCheck[]): void {
@@ -17,14 +25,13 @@ export function mountHealth<E extends Env>(app: Hono<E>, checks: ReadinessCheck[
     const results = await Promise.all(
       checks.map(async ({ name, check }) => {
         try {
-          await check();
-          return [name, 'ok'] as const;
+          return [name, (await check()) ?? 'ok'] as const;
         } catch {
           return [name, 'unavailable'] as const;
         }
       }),
     );
-    const ready = results.every(([, state]) => state === 'ok');
+    const ready = results.every(([, state]) => state !== 'unavailable');
     return c.json(
       { status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) },
       ready ? 200 : 503,

@@ -4,6 +4,7 @@
  * without escaping.
  */
 import { ErrorCode } from '../../shared/errors.ts';
+import { STORE_RETRY_AFTER_SECONDS } from '../store/store.ts';
 
 export interface ProxyErrorAnswer {
   status: number;
@@ -115,10 +116,13 @@ export function errorAnswer(info: ProxyErrorInfo, html: boolean, offer?: SignOut
   };
   const message = text.message(info);
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
-  if (info.retryAfterSeconds) headers['retry-after'] = String(info.retryAfterSeconds);
+  // A store outage is answered 503 with Retry-After whichever path met it.
+  const retryAfter =
+    info.retryAfterSeconds ?? (info.code === ErrorCode.StoreUnavailable ? STORE_RETRY_AFTER_SECONDS : 0);
+  if (retryAfter) headers['retry-after'] = String(retryAfter);
   if (html) {
     headers['content-type'] = 'text/html; charset=utf-8';
-    return { status: text.status, headers, body: page(text.title, message, info.retryAfterSeconds, offer) };
+    return { status: text.status, headers, body: page(text.title, message, retryAfter, offer) };
   }
   headers['content-type'] = 'application/json';
   return { status: text.status, headers, body: JSON.stringify({ error: { code: info.code, message } }) };

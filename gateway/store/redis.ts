@@ -1,19 +1,18 @@
 /** The Redis store (ioredis, standalone). Multi-key writes are Lua scripts in `redis/`, each within one slot. */
-import { Redis } from 'ioredis';
-import { conflict, ErrorCode, GatewayError } from '../../shared/errors.ts';
+import type { Redis } from 'ioredis';
 import type { SystemStats } from '../../shared/protocol.ts';
 import { DEFAULT_ACCESS } from '../../shared/protocol.ts';
 import { ChangeFeed } from './change-feed.ts';
+import { RedisConnection } from './redis-connection.ts';
+import { subscribeChanges } from './redis-feed.ts';
 import { RedisKeys as K } from './redis-keys.ts';
-import { defineScripts, type ScriptCommands } from './redis-scripts.ts';
+import type { ScriptCommands } from './redis-scripts.ts';
 import {
   type ContainerRecord,
   type ContainerRegistration,
-  containerRevoked,
   type Health,
   HISTORY_MAX,
   HISTORY_MS,
-  ownListenerRefused,
   type ResolvedRoute,
   type Revocation,
   type Route,
@@ -22,6 +21,8 @@ import {
   type StatsSample,
   type Store,
   type StoreChange,
+  type StoreObserver,
+  StoreUnavailableError,
 } from './store.ts';
 
 type StoredRoute = Omit<Route, 'hostname'>;
@@ -31,18 +32,6 @@ const registrationArgs = (reg: ContainerRegistration, now: number) =>
   [reg.containerId, reg.orgId, reg.projectId, reg.upstream, reg.gateway, reg.alias, now] as const;
 
 const routeKeys = (cid: string) => [K.containers, K.container(cid), K.services(cid), K.hosts, K.version];
-
-/** Turns a script's refusal (conflict, revoked) into the typed error; anything else is a store failure. */
-function storeError(err: unknown): GatewayError {
-  const message = err instanceof Error ? err.message : String(err);
-  const host = /GW_CONFLICT (\S+)/.exec(message)?.[1];
-  if (host) return conflict(`hostname ${host} is already taken by another container or service`);
-  const revoked = /GW_REVOKED (\S+)/.exec(message)?.[1];
-  if (revoked) return containerRevoked(revoked);
-  const port = /GW_OWN_LISTENER (\d+)/.exec(message)?.[1];
-  if (port) return ownListenerRefused(Number(port));
-  return new GatewayError(ErrorCode.StoreUnavailable, 'the store failed to answer', 503);
-}
 
 function toContainer(containerId: string, h: Record<string, string>): ContainerRecord | null {
   if (!h.org) return null;
@@ -59,11 +48,19 @@ function toContainer(containerId: string, h: Record<string, string>): ContainerR
   };
 }
 
+export interface RedisStoreOptions {
+  /** Deadline of every command (STORE_TIMEOUT); past it the command fails with GW_ERR_STORE_UNAVAILABLE. */
+  timeoutMs?: number;
+  /** Told every command's outcome (store health). */
+  observer?: StoreObserver;
+}
+
 export class RedisStore implements Store {
-  readonly #redis: Redis & ScriptCommands;
+  readonly #conn: RedisConnection;
   readonly #url: string;
+  readonly #timeoutMs: number;
   readonly #feed = new ChangeFeed();
-  #subscriber: Redis | undefined;
+  #subscriber: Promise<Redis> | undefined;
   /** Containers whose record this process created or saw created (bounded). */
   readonly #recorded = new Set<string>();
 
@@ -72,16 +69,17 @@ export class RedisStore implements Store {
     this.#recorded.add(cid);
   }
 
-  constructor(url: string) {
+  constructor(url: string, options: RedisStoreOptions = {}) {
     this.#url = url;
-    this.#redis = defineScripts(new Redis(url, { maxRetriesPerRequest: 2, enableAutoPipelining: true }));
-    this.#redis.on('error', () => {}); // reconnects by itself; callers see failed commands as GW_ERR_STORE_UNAVAILABLE
+    this.#timeoutMs = options.timeoutMs ?? 1_000;
+    // Reconnects by itself; callers see failed commands as GW_ERR_STORE_UNAVAILABLE within the deadline.
+    this.#conn = new RedisConnection(url, this.#timeoutMs, options.observer);
   }
 
   async mapService(reg: ContainerRegistration, svc: ServiceMapping, now: number): Promise<boolean> {
     const args = [...registrationArgs(reg, now), svc.name, svc.port];
-    const changed = await this.#redis
-      .dgMapService(
+    const changed = await this.#run((r) =>
+      r.dgMapService(
         ...routeKeys(reg.containerId),
         K.revoked,
         ...args,
@@ -92,72 +90,66 @@ export class RedisStore implements Store {
         reg.ownerId ?? '',
         svc.defaultAccess ?? DEFAULT_ACCESS,
         reg.ownPorts?.join(',') ?? '',
-      )
-      .catch((e) => Promise.reject(storeError(e)));
+      ),
+    );
     return changed === 1;
   }
 
   async unmapService(containerId: string, name: string): Promise<boolean> {
-    const changed = await this.#redis
-      .dgUnmapService(...routeKeys(containerId), containerId, name, K.changes)
-      .catch((e) => Promise.reject(storeError(e)));
+    const changed = await this.#run((r) =>
+      r.dgUnmapService(...routeKeys(containerId), containerId, name, K.changes),
+    );
     return changed === 1;
   }
 
   async removeContainer(containerId: string): Promise<boolean> {
-    const removed = await this.#redis
-      .dgRemoveContainer(...routeKeys(containerId), K.activity, containerId, K.changes)
-      .catch((e) => Promise.reject(storeError(e)));
-    await this.#redis.del(K.health(containerId), K.history(containerId));
+    const removed = await this.#run((r) =>
+      r.dgRemoveContainer(...routeKeys(containerId), K.activity, containerId, K.changes),
+    );
+    await this.#run((r) => r.del(K.health(containerId), K.history(containerId)));
     this.#recorded.delete(containerId);
     return removed === 1;
   }
 
   async revokeContainer(containerId: string, options: { onlyIfKnown?: boolean } = {}): Promise<Revocation> {
     const cid = containerId;
-    const [status, removed] = await this.#redis
-      .dgRevokeContainer(
+    const [status, removed] = await this.#run((r) =>
+      r.dgRevokeContainer(
         ...routeKeys(cid),
         K.activity,
         K.revoked,
         cid,
         K.changes,
         options.onlyIfKnown ? '1' : '0',
-      )
-      .catch((e) => Promise.reject(storeError(e)));
+      ),
+    );
     if (status === 'unknown') return { status, removed: false };
     this.#recorded.delete(cid);
     // The container's own slot gets the mark too, in one transaction with the deletes: watchdog.lua checks
     // it there (gateways that remember the container skip touch_container.lua and its check).
-    const results = await this.#redis
-      .multi()
-      .set(K.revokedMark(cid), '1')
-      .del(K.health(cid), K.history(cid))
-      .exec()
-      .catch((e) => Promise.reject(storeError(e)));
-    if (!results || results.some(([err]) => err)) throw storeError(new Error('revocation mark not written'));
+    const results = await this.#run((r) =>
+      r.multi().set(K.revokedMark(cid), '1').del(K.health(cid), K.history(cid)).exec(),
+    );
+    if (!results || results.some(([err]) => err)) throw new StoreUnavailableError('server_error');
     return { status: status as Revocation['status'], removed: removed === 1 };
   }
 
   async isRevoked(containerId: string): Promise<boolean> {
-    const member = await this.#redis
-      .sismember(K.revoked, containerId)
-      .catch((e) => Promise.reject(storeError(e)));
-    return member === 1;
+    return (await this.#run((r) => r.sismember(K.revoked, containerId))) === 1;
   }
 
   async getContainer(containerId: string): Promise<ContainerRecord | null> {
-    return toContainer(containerId, await this.#redis.hgetall(K.container(containerId)));
+    return toContainer(containerId, await this.#run((r) => r.hgetall(K.container(containerId))));
   }
 
   async listContainers(): Promise<ContainerRecord[]> {
-    const ids = (await this.#redis.smembers(K.containers)).sort();
+    const ids = (await this.#run((r) => r.smembers(K.containers))).sort();
     const records = await Promise.all(ids.map((id) => this.getContainer(id)));
     return records.filter((r): r is ContainerRecord => r !== null);
   }
 
   async listServices(containerId: string): Promise<ServiceRecord[]> {
-    const raw = await this.#redis.hgetall(K.services(containerId));
+    const raw = await this.#run((r) => r.hgetall(K.services(containerId)));
     return Object.values(raw)
       .map((v) => JSON.parse(v) as ServiceRecord)
       .sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
@@ -167,15 +159,15 @@ export class RedisStore implements Store {
     // The two keys live in different slots (no script can read both): with a hint, both reads go out
     // together, one round trip when the route still belongs to the hinted container.
     const [raw, hintedBeat] = await Promise.all([
-      this.#redis.hget(K.hosts, hostname),
-      containerHint === undefined ? null : this.#redis.hget(K.health(containerHint), 'beat'),
+      this.#run((r) => r.hget(K.hosts, hostname)),
+      containerHint === undefined ? null : this.#run((r) => r.hget(K.health(containerHint), 'beat')),
     ]);
     if (raw === null) return null;
     const route = JSON.parse(raw) as StoredRoute;
     const beat =
       route.containerId === containerHint
         ? hintedBeat
-        : await this.#redis.hget(K.health(route.containerId), 'beat');
+        : await this.#run((r) => r.hget(K.health(route.containerId), 'beat'));
     return {
       hostname,
       ...route,
@@ -185,14 +177,14 @@ export class RedisStore implements Store {
   }
 
   async listRoutes(): Promise<Route[]> {
-    const all = await this.#redis.hgetall(K.hosts);
+    const all = await this.#run((r) => r.hgetall(K.hosts));
     return Object.entries(all)
       .map(([hostname, raw]) => ({ hostname, ...(JSON.parse(raw) as StoredRoute) }))
       .sort((a, b) => a.hostname.localeCompare(b.hostname));
   }
 
   async routesVersion(): Promise<number> {
-    return Number((await this.#redis.get(K.version)) ?? 0);
+    return Number((await this.#run((r) => r.get(K.version))) ?? 0);
   }
 
   async recordWatchdog(
@@ -205,37 +197,39 @@ export class RedisStore implements Store {
     // The container record only needs creating once: skip the script for containers seen recently.
     const touch = this.#recorded.has(cid)
       ? undefined
-      : this.#redis
-          .dgTouchContainer(K.containers, K.container(cid), K.revoked, ...registrationArgs(reg, now))
-          .then(() => this.#remember(cid));
+      : this.#run((r) =>
+          r.dgTouchContainer(K.containers, K.container(cid), K.revoked, ...registrationArgs(reg, now)),
+        ).then(() => this.#remember(cid));
     await Promise.all([
       touch,
-      this.#redis.dgWatchdog(
-        K.health(cid),
-        K.history(cid),
-        K.revokedMark(cid),
-        now,
-        JSON.stringify(stats),
-        livenessTimeoutMs,
-        HISTORY_MS,
-        HISTORY_MAX,
-        cid,
-        K.changes,
+      this.#run((r) =>
+        r.dgWatchdog(
+          K.health(cid),
+          K.history(cid),
+          K.revokedMark(cid),
+          now,
+          JSON.stringify(stats),
+          livenessTimeoutMs,
+          HISTORY_MS,
+          HISTORY_MAX,
+          cid,
+          K.changes,
+        ),
       ),
-    ]).catch((e) => Promise.reject(storeError(e)));
+    ]);
   }
 
   async recordActivity(times: ReadonlyMap<string, number>): Promise<void> {
     if (times.size === 0) return;
     const entries = [...times];
     const keys = [K.activity, ...entries.map(([cid]) => K.container(cid))];
-    await this.#redis.dgActivity(keys.length, ...keys, ...entries.flat());
+    await this.#run((r) => r.dgActivity(keys.length, ...keys, ...entries.flat()));
   }
 
   async health(containerId: string): Promise<Health> {
     const [h, activity] = await Promise.all([
-      this.#redis.hgetall(K.health(containerId)),
-      this.#redis.hget(K.activity, containerId),
+      this.#run((r) => r.hgetall(K.health(containerId))),
+      this.#run((r) => r.hget(K.activity, containerId)),
     ]);
     return {
       containerId,
@@ -246,7 +240,7 @@ export class RedisStore implements Store {
   }
 
   async statsHistory(containerId: string): Promise<StatsSample[]> {
-    const members = await this.#redis.zrange(K.history(containerId), '0', '-1');
+    const members = await this.#run((r) => r.zrange(K.history(containerId), '0', '-1'));
     return members.map((m) => {
       const space = m.indexOf(' ');
       return { at: Number(m.slice(0, space)), stats: JSON.parse(m.slice(space + 1)) as SystemStats };
@@ -254,43 +248,38 @@ export class RedisStore implements Store {
   }
 
   async putAuthCode(code: string, value: string, ttlMs: number): Promise<void> {
-    await this.#redis.set(K.authCode(code), value, 'PX', ttlMs).catch((e) => Promise.reject(storeError(e)));
+    await this.#run((r) => r.set(K.authCode(code), value, 'PX', ttlMs));
   }
 
   async takeAuthCode(code: string): Promise<string | null> {
-    return this.#redis.getdel(K.authCode(code)).catch((e) => Promise.reject(storeError(e)));
+    return this.#run((r) => r.getdel(K.authCode(code)));
   }
 
   async subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>> {
     const remove = this.#feed.add(listener);
-    if (!this.#subscriber) await this.#startSubscriber();
+    this.#subscriber ??= subscribeChanges(this.#url, this.#timeoutMs, this.#feed);
+    // A failed first subscription is tried again by the next subscribe.
+    await this.#subscriber.catch((err: unknown) => {
+      this.#subscriber = undefined;
+      void remove();
+      throw err;
+    });
     return remove;
   }
 
+  /** The health check: its outcome is reported by the checker, not the observer. */
   async ping(): Promise<void> {
-    await this.#redis.ping().catch((e) => Promise.reject(storeError(e)));
+    await this.#conn.run((r) => r.ping(), false);
   }
 
   async close(): Promise<void> {
     this.#feed.clear();
-    this.#subscriber?.disconnect();
-    await this.#redis.quit().catch(() => this.#redis.disconnect());
+    const subscriber = await this.#subscriber?.catch(() => undefined);
+    subscriber?.disconnect();
+    await this.#conn.close();
   }
 
-  async #startSubscriber(): Promise<void> {
-    const sub = new Redis(this.#url, { maxRetriesPerRequest: null });
-    this.#subscriber = sub;
-    sub.on('error', () => {});
-    sub.on('message', (_channel: string, message: string) => {
-      try {
-        this.#feed.emit(JSON.parse(message) as StoreChange);
-      } catch {
-        // A malformed message cannot be applied: treat it as a gap in the feed.
-        this.#feed.emit({ kind: 'resync' });
-      }
-    });
-    await sub.subscribe(K.changes);
-    // After a reconnect ioredis re-subscribes, but messages sent in between are lost: tell listeners.
-    sub.on('ready', () => this.#feed.emit({ kind: 'resync' }));
+  #run<T>(send: (redis: Redis & ScriptCommands) => Promise<T>): Promise<T> {
+    return this.#conn.run(send);
   }
 }

@@ -2,7 +2,7 @@
  * The store: containers, their services and hostnames (the route table), liveness, stats and activity,
  * and a change feed. Two implementations (memory, Redis) pass one contract suite (test/store/).
  */
-import { ErrorCode, forbidden, type GatewayError } from '../../shared/errors.ts';
+import { ErrorCode, forbidden, GatewayError } from '../../shared/errors.ts';
 import type { AccessLevel, ContainerIdentity, SystemStats } from '../../shared/protocol.ts';
 
 export interface ContainerRecord extends ContainerIdentity {
@@ -63,7 +63,7 @@ export type StoreChange =
   | { kind: 'liveness'; containerId: string; lastWatchdog: number }
   /** A container was revoked: every gateway cuts its VPN client and refreshes its CRL. */
   | { kind: 'revoked'; containerId: string }
-  /** The feed may have missed messages (a reconnect): drop caches and reconcile. */
+  /** The feed may have missed messages (a reconnect): reconcile caches with the store. */
   | { kind: 'resync' };
 
 export interface ContainerRegistration extends ContainerIdentity {
@@ -108,6 +108,33 @@ export const ownListenerRefused = (port: number): GatewayError =>
     ErrorCode.OwnListener,
     `port ${port} at this container's address is one of the gateway's own listeners: not a service`,
   );
+
+/** Why the store failed a command (a bounded set: a metrics label and a log field). */
+export type StoreFailureReason = 'timeout' | 'disconnected' | 'refused' | 'server_error';
+export const STORE_FAILURE_REASONS: readonly StoreFailureReason[] = [
+  'timeout',
+  'disconnected',
+  'refused',
+  'server_error',
+];
+
+/** Seconds a client is asked to wait (`Retry-After`) when the store cannot answer. */
+export const STORE_RETRY_AFTER_SECONDS = 5;
+
+/** The store did not answer within its deadline, or could not be reached (503 GW_ERR_STORE_UNAVAILABLE). */
+export class StoreUnavailableError extends GatewayError {
+  constructor(readonly reason: StoreFailureReason) {
+    super(ErrorCode.StoreUnavailable, 'the store failed to answer', 503);
+  }
+}
+
+/** Told the outcome of every store command, so that store health follows what callers see. */
+export interface StoreObserver {
+  /** A command answered after `ms`; without `ms`: the connection (re)opened. */
+  succeeded(ms?: number): void;
+  /** A command failed after `ms`; without `ms`: the connection closed or could not be opened. */
+  failed(reason: StoreFailureReason, ms?: number): void;
+}
 
 export interface Store {
   /**

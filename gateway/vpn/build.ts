@@ -20,7 +20,7 @@ export async function startVpn(
   verifier: ContainerTokenVerifier,
 ): Promise<StartedVpn> {
   const state = config.REDIS_URL
-    ? new RedisVpnState(config.REDIS_URL, config.VPN_SUBNET)
+    ? new RedisVpnState(config.REDIS_URL, config.VPN_SUBNET, config.STORE_TIMEOUT)
     : new FilePkiVpnState(config.DATA_DIR, config.VPN_SUBNET);
   const secrets = await loadSecretBox(config.SECRETS_KEY, config.DATA_DIR, config.DEV_SIGNING_KEY);
   const pki = await VpnPki.open({ state, secrets });

@@ -3,8 +3,9 @@
  * and revocation are Lua scripts (redis/vpn_*.lua), so they stay atomic across any number of gateways.
  */
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ErrorCode, GatewayError } from '../../shared/errors.ts';
+import { openCommandConnection } from '../store/redis-connection.ts';
 import { RedisKeys as K } from '../store/redis-keys.ts';
 import { DEFAULT_VPN_SUBNET, parseSubnet, type VpnSubnet } from './ipam.ts';
 import { normaliseSerial } from './pki-keys.ts';
@@ -44,14 +45,14 @@ export class RedisVpnState implements VpnStateStore {
   /** Only a connection this instance opened is closed by close(). */
   readonly #ownsConnection: boolean;
 
-  /** `redis` is a URL (own connection) or an existing ioredis connection (shared; close() leaves it open). */
-  constructor(redis: string | Redis, subnet: string | VpnSubnet = DEFAULT_VPN_SUBNET) {
+  /**
+   * `redis` is a URL (own connection) or an existing ioredis connection (shared; close() leaves it open).
+   * An own connection has the store's deadline, `timeoutMs` (STORE_TIMEOUT): see `openCommandConnection`.
+   */
+  constructor(redis: string | Redis, subnet: string | VpnSubnet = DEFAULT_VPN_SUBNET, timeoutMs = 1_000) {
     this.#subnet = typeof subnet === 'string' ? parseSubnet(subnet) : subnet;
     this.#ownsConnection = typeof redis === 'string';
-    const connection =
-      typeof redis === 'string'
-        ? new Redis(redis, { maxRetriesPerRequest: 2, enableAutoPipelining: true })
-        : redis;
+    const connection = typeof redis === 'string' ? openCommandConnection(redis, timeoutMs) : redis;
     // Reconnects by itself; callers see failed commands as GW_ERR_STORE_UNAVAILABLE.
     if (this.#ownsConnection) connection.on('error', () => {});
     this.#redis = defineVpnScripts(connection);
