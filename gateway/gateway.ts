@@ -54,7 +54,7 @@ export async function buildGateway(config: Config, log: Logger): Promise<Gateway
   const vpn = config.VPN_ENABLED ? await startVpn(config, log, verifier) : undefined;
   const observe = await buildObservability(config, log, store);
   const signIn = await buildSignIn(config, store, tokenKeys, security, observe.signIns);
-  const proxy = await buildProxy(config, store, signIn.gate, log, security);
+  const proxy = await buildProxy(config, store, signIn.gate, log, security, health);
   const stopRetention = startRetention(store, config.ROUTE_RETENTION, log);
   // Revocations made through any gateway reach this one's OpenVPN (CRL and connected clients).
   const stopRevocations = vpn

@@ -8,6 +8,8 @@ import type { Store } from '../store/store.ts';
 export class ActivityTracker {
   #pending = new Map<string, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** The last flush failed (the warning was logged). */
+  #failing = false;
 
   constructor(
     private readonly store: Store,
@@ -31,10 +33,14 @@ export class ActivityTracker {
     this.#pending = new Map();
     try {
       await this.store.recordActivity(batch);
+      this.#failing = false;
     } catch {
       // Keep the batch for the next flush (newer times win).
       for (const [cid, at] of batch) if (!this.#pending.has(cid)) this.#pending.set(cid, at);
-      this.log.warn('activity flush failed; will retry', { containers: batch.size });
+      // One line per outage, not one per flush: the store's health says when it is back.
+      if (!this.#failing)
+        this.log.warn('activity flush failed; keeping the times', { containers: batch.size });
+      this.#failing = true;
     }
   }
 

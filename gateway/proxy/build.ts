@@ -1,9 +1,11 @@
 /** Builds the runtime-neutral proxy parts: route cache, decision + access gate, metrics, activity, WebSockets. */
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
+import { LivenessClock } from '../routes/liveness.ts';
 import { RouteCache } from '../routes/route-cache.ts';
 import type { SecurityLog } from '../security-log.ts';
 import type { Store } from '../store/store.ts';
+import type { StoreHealth } from '../store/store-health.ts';
 import type { AccessGate } from './access-gate.ts';
 import { type AccessLog, createAccessLog } from './access-log.ts';
 import { ActivityTracker } from './activity.ts';
@@ -34,16 +36,22 @@ export async function buildProxy(
   gate: AccessGate,
   log: Logger,
   security: SecurityLog,
+  health: StoreHealth,
 ): Promise<ProxyParts & { stop(): Promise<void> }> {
   const cache = new RouteCache(store, {
     ttlMs: config.ROUTE_CACHE_TTL,
     negativeTtlMs: config.ROUTE_CACHE_NEGATIVE_TTL,
     maxEntries: config.ROUTE_CACHE_MAX,
+    staleMaxMs: config.ROUTE_STALE_MAX,
+    storeDown: () => health.down,
+    log,
   });
   await cache.start();
   const activity = new ActivityTracker(store, log);
   activity.start(config.ACTIVITY_FLUSH_INTERVAL);
-  const decider = createDecider(cache, config.DOMAIN, config.LIVENESS_TIMEOUT);
+  const liveness = new LivenessClock(config.LIVENESS_TIMEOUT);
+  liveness.follow(health);
+  const decider = createDecider(cache, config.DOMAIN, liveness);
   return {
     resolver: createGatedResolver(decider, gate),
     metrics: new ProxyMetrics(() => ({ ...cache.stats, size: cache.size })),

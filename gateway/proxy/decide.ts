@@ -1,7 +1,7 @@
 /** Resolve -> decide: what the proxy does with a request for a hostname, before any socket work. */
 import { ErrorCode } from '../../shared/errors.ts';
 import { isContainerHost, normaliseHost } from '../../shared/hostnames.ts';
-import { isOnline } from '../routes/liveness.ts';
+import type { LivenessClock } from '../routes/liveness.ts';
 import type { RouteCache } from '../routes/route-cache.ts';
 import type { ResolvedRoute } from '../store/store.ts';
 import type { ProxyErrorInfo } from './pages.ts';
@@ -24,15 +24,11 @@ const PORT = /^\d{1,5}$/;
 /** Seconds a client is asked to wait before retrying an offline container. */
 const RETRY_AFTER_SECONDS = 5;
 
-export function createDecider(
-  cache: RouteCache,
-  domain: string,
-  livenessTimeoutMs: number,
-  now: () => number = Date.now,
-): Decider {
+/** `liveness` stops while the store is down, so containers keep the liveness they had when it went away. */
+export function createDecider(cache: RouteCache, domain: string, liveness: LivenessClock): Decider {
   const verdict = (route: ResolvedRoute | null, hostname: string): Decision => {
     if (route === null) return { error: { code: ErrorCode.NoRoute, hostname } };
-    if (!isOnline(route.lastWatchdog, now(), livenessTimeoutMs)) {
+    if (!liveness.online(route.lastWatchdog)) {
       return {
         error: {
           code: ErrorCode.ContainerOffline,

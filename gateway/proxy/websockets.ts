@@ -26,7 +26,8 @@ export class WebSocketRegistry {
   #count = 0;
 
   constructor(private readonly cache: RouteCache) {
-    cache.onInvalidate((hosts) => void this.#recheck(hosts === 'all' ? [...this.#byHost.keys()] : hosts));
+    // Only hostnames whose route changed are rechecked: a reconcile after a store outage names just those.
+    cache.onInvalidate((hosts) => void this.#recheck(hosts));
   }
 
   get size(): number {

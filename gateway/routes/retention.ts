@@ -29,12 +29,18 @@ export function startRetention(
   log: Logger,
   intervalMs = 600_000,
 ): () => void {
+  let failing = false;
   const timer = setInterval(() => {
     sweepSilentContainers(store, retentionMs, Date.now()).then(
       (removed) => {
+        failing = false;
         if (removed.length > 0) log.info('removed silent containers', { count: removed.length, retentionMs });
       },
-      () => log.warn('retention sweep failed; will retry'),
+      () => {
+        // One line per outage: the store's health says when it is back.
+        if (!failing) log.warn('retention sweep failed; will retry');
+        failing = true;
+      },
     );
   }, intervalMs);
   timer.unref?.();

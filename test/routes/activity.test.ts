@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../gateway/log.ts';
+import { createLogger, silentLogger } from '../../gateway/log.ts';
 import { ActivityTracker } from '../../gateway/proxy/activity.ts';
 import { MemoryStore } from '../../gateway/store/memory.ts';
 import type { Store } from '../../gateway/store/store.ts';
@@ -44,5 +44,34 @@ describe('ActivityTracker', () => {
       store.recordActivity.bind(store);
     await tracker.flush();
     expect((await store.health('c1')).lastActivity).toBe(42);
+  });
+
+  it('logs one line per outage, not one per failed flush, and keeps every time', async () => {
+    const store = new MemoryStore();
+    await store.mapService(reg('c1'), svc('c1', 'web', 80), 0);
+    const lines: string[] = [];
+    let down = true;
+    const record = store.recordActivity.bind(store);
+    store.recordActivity = (times) => (down ? Promise.reject(new Error('down')) : record(times));
+    let now = 1;
+    const tracker = new ActivityTracker(
+      store,
+      createLogger('info', (l) => lines.push(l)),
+      () => now,
+    );
+    for (let i = 0; i < 5; i++) {
+      tracker.touch('c1');
+      now++;
+      await tracker.flush();
+    }
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ level: 'warn', containers: 1 });
+    down = false;
+    await tracker.flush();
+    expect((await store.health('c1')).lastActivity).toBe(5);
+    down = true;
+    tracker.touch('c1');
+    await tracker.flush();
+    expect(lines).toHaveLength(2); // a new outage, a new line
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sweepSilentContainers } from '../../gateway/routes/retention.ts';
+import { createLogger } from '../../gateway/log.ts';
+import { startRetention, sweepSilentContainers } from '../../gateway/routes/retention.ts';
 import { MemoryStore } from '../../gateway/store/memory.ts';
 import { reg, stats, svc } from '../store/contract.ts';
 
@@ -23,5 +24,25 @@ describe('route retention', () => {
       'silent',
     ]);
     expect((await store.listRoutes()).map((r) => r.containerId)).toEqual(['beating', 'beating']);
+  });
+
+  it('logs one line while the store cannot be swept, however many sweeps fail', async () => {
+    const store = new MemoryStore();
+    let sweeps = 0;
+    store.listContainers = () => {
+      sweeps++;
+      return Promise.reject(new Error('down'));
+    };
+    const lines: string[] = [];
+    const stop = startRetention(
+      store,
+      HOUR,
+      createLogger('info', (l) => lines.push(l)),
+      5,
+    );
+    for (let i = 0; i < 200 && sweeps < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    stop();
+    expect(sweeps).toBeGreaterThanOrEqual(4);
+    expect(lines.map((l) => JSON.parse(l).msg)).toEqual(['retention sweep failed; will retry']);
   });
 });
