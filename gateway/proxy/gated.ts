@@ -3,7 +3,7 @@
  * `/_dg/` paths (sign-in callback, sign-out), and the access gate. Synchronous on the hot path (route and
  * session both cached).
  */
-import { ErrorCode } from '../../shared/errors.ts';
+import { ErrorCode, GatewayError } from '../../shared/errors.ts';
 import type { ResolvedRoute } from '../store/store.ts';
 import {
   type AccessGate,
@@ -86,10 +86,18 @@ export function createGatedResolver(decider: Decider, gate: AccessGate) {
     return { forward: route, identityHeaders: g.identityHeaders, cookie: g.cookie, expiresAt };
   };
 
+  /** A step that failed (the store could not redeem a sign-in code): an answer, never a rejection. */
+  const failed = (err: unknown, r: GatedRequest): Outcome => {
+    const code =
+      err instanceof GatewayError && err.code === ErrorCode.StoreUnavailable ? err.code : ErrorCode.Internal;
+    return { answer: errorAnswer({ code }, wantsHtml(r.secFetchMode, r.accept)), code };
+  };
+
   return {
     resolve(r: GatedRequest): Outcome | Promise<Outcome> {
       const d = decider.decide(r.host);
-      return d instanceof Promise ? d.then((x) => afterDecision(x, r)) : afterDecision(d, r);
+      const outcome = d instanceof Promise ? d.then((x) => afterDecision(x, r)) : afterDecision(d, r);
+      return outcome instanceof Promise ? outcome.catch((err: unknown) => failed(err, r)) : outcome;
     },
   };
 }
