@@ -4,6 +4,7 @@
  * at once, /readyz says so at once, and the gateway logs the outage once and reconciles once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { RedisStore } from '../../gateway/store/redis.ts';
 import type { Route } from '../../gateway/store/store.ts';
 import {
@@ -25,13 +26,24 @@ describe('Redis killed, then restarted (Node)', () => {
   let f: FaultFixture;
   let routesBefore: Route[];
   let versionBefore: number;
+  /** Open through the outage and the reconcile: its route never changed. */
+  let ws: WebSocket;
+  const echo = (text: string) =>
+    new Promise<string>((resolve, reject) => {
+      ws.once('message', (data) => resolve(String(data)));
+      ws.send(text, (err) => err && reject(err));
+      setTimeout(() => reject(new Error('no echo in 5 s')), 5_000).unref();
+    });
   beforeAll(async () => {
     f = await startFaultFixture('node', { persistent: true });
     const store = new RedisStore(f.redis.url);
     [routesBefore, versionBefore] = [await store.listRoutes(), await store.routesVersion()];
     await store.close();
+    ws = new WebSocket(`ws://127.0.0.1:${f.gw.port}/`, { headers: { host: hostOf('f3') } });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   });
   afterAll(async () => {
+    ws?.terminate();
     await f?.stop();
   });
 
@@ -59,6 +71,7 @@ describe('Redis killed, then restarted (Node)', () => {
       expect(event.ms).toBeLessThan(1_000);
     }
     expect(await f.metrics()).toContain('gateway_store_up 0');
+    expect(await echo('during the outage')).toBe('during the outage');
     // Redeeming a sign-in code needs the store: a 503 like the rest (it used to reject unhandled).
     const callback = await f.signInCallback(hostOf('f1'));
     expect(callback).toMatchObject({ status: 503, code: 'GW_ERR_STORE_UNAVAILABLE', retryAfter: '5' });
@@ -101,6 +114,8 @@ describe('Redis killed, then restarted (Node)', () => {
     expect(lines[1]?.awayMs).toBeGreaterThan(1_000);
     expect(lines[2]).toMatchObject({ from: versionBefore, to: versionBefore, changed: 0 });
     expect((await f.readyz()).status).toBe(200);
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    expect(await echo('still here')).toBe('still here');
     // Containers beat again (every 15 s in life) and are served as before.
     for (const c of CONTAINERS) expect((await f.event(c, legacyWatchdogBody())).status).toBe(200);
     for (const c of CONTAINERS) expect(await f.get(hostOf(c))).toMatchObject({ status: 200 });
