@@ -1,0 +1,3 @@
+import { upstreamFaultSuite } from './upstream-suite.ts';
+
+upstreamFaultSuite('deno');
