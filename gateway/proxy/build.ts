@@ -13,6 +13,7 @@ import { createDecider } from './decide.ts';
 import { createGatedResolver } from './gated.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { RequestIds } from './request-ids.ts';
+import { createUpstreamFailures, type UpstreamFailures } from './upstream-failures.ts';
 import { WebSocketRegistry } from './websockets.ts';
 
 /** What every runtime adapter's forwarding uses. */
@@ -28,6 +29,8 @@ export interface ProxyParts {
   accessLog: AccessLog;
   /** Request ids and trace context for requests that bring none to keep (the control app's too). */
   ids: RequestIds;
+  /** `upstream failed` lines, whatever ACCESS_LOG says (limited per code). */
+  upstreamFailures: UpstreamFailures;
 }
 
 export async function buildProxy(
@@ -47,6 +50,7 @@ export async function buildProxy(
     log,
   });
   await cache.start();
+  const upstreamFailures = createUpstreamFailures(log);
   const activity = new ActivityTracker(store, log);
   activity.start(config.ACTIVITY_FLUSH_INTERVAL);
   const liveness = new LivenessClock(config.LIVENESS_TIMEOUT);
@@ -60,7 +64,9 @@ export async function buildProxy(
     security,
     accessLog: createAccessLog(config.ACCESS_LOG, log),
     ids: new RequestIds(),
+    upstreamFailures,
     async stop() {
+      upstreamFailures.stop();
       await activity.stop();
       await cache.stop();
     },

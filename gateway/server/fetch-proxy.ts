@@ -81,7 +81,7 @@ const TIMED_OUT = Symbol('upstream headers timeout');
 /** Builds the forwarding handler for `uc-*` requests that are not WebSocket upgrades. */
 export function createFetchProxy(deps: FetchProxyDeps) {
   const { resolver, metrics, activity, fetchUpstream, headersTimeoutMs, fetchDecodes, accessLog } = deps;
-  const relayBody = answerBodies(accessLog);
+  const relayBody = answerBodies(accessLog, deps.upstreamFailures);
 
   const context = (clientAddress: string): ForwardContext => ({
     clientAddress,
@@ -125,6 +125,7 @@ export function createFetchProxy(deps: FetchProxyDeps) {
     closeConnection = false,
   ): Response {
     metrics.upstreamError(code);
+    deps.upstreamFailures.failed(scanned, route, code, false);
     const html = wantsHtml(scanned.secFetchMode, scanned.accept);
     const info = { code, hostname: route.hostname, service: route.service };
     return answer(errorAnswer(info, html), started, request, scanned, { code, route }, closeConnection);

@@ -107,6 +107,7 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     }
     const code = upstreamErrorCode(err);
     metrics.upstreamError(code);
+    deps.upstreamFailures.failed(scanned, route, code, false);
     const info = { code, hostname: route.hostname, service: route.service };
     const answer = errorAnswer(info, wantsHtml(scanned.secFetchMode, scanned.accept));
     write(relay.response, answer, relay.started, scanned.requestId);

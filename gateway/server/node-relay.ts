@@ -11,6 +11,7 @@ import { nameBytes, nameIs } from '../proxy/header-bytes.ts';
 import type { ScannedRequest } from '../proxy/headers.ts';
 import type { ProxyMetrics } from '../proxy/metrics.ts';
 import { filterRawResponseHeaders } from '../proxy/response-headers.ts';
+import type { UpstreamFailures } from '../proxy/upstream-failures.ts';
 import type { ResolvedRoute } from '../store/store.ts';
 import type { AnswerDeadlines, AwaitingAnswer } from './answer-deadlines.ts';
 import type { Http1Response, ResponseObserver } from './http1/response.ts';
@@ -22,6 +23,7 @@ export interface RelayDeps {
   metrics: ProxyMetrics;
   answerDeadlines: AnswerDeadlines;
   accessLog: AccessLog;
+  upstreamFailures: UpstreamFailures;
 }
 
 /** Writes a held chunk once the parser finished with the bytes at hand (see `held`). */
@@ -209,6 +211,8 @@ export class ResponseRelay implements ResponseObserver, AwaitingAnswer, Exchange
     if (this.res.headersSent) {
       this.res.destroy();
       this.deps.metrics.request(this.res.statusCode, (performance.now() - this.started) / 1000, 'app');
+      if (!this.#clientGone)
+        this.deps.upstreamFailures.failed(this.scanned, this.route, ErrorCode.UpstreamFailed, true);
       this.logged(this.res.statusCode, this.#clientGone ? 'client' : 'upstream');
       return;
     }

@@ -7,6 +7,7 @@
 import { ErrorCode } from '../../shared/errors.ts';
 import type { AccessLog, Cut } from '../proxy/access-log.ts';
 import type { ScannedRequest } from '../proxy/headers.ts';
+import type { UpstreamFailures } from '../proxy/upstream-failures.ts';
 import type { ResolvedRoute } from '../store/store.ts';
 
 type Body = ReadableStream<Uint8Array> | null;
@@ -23,8 +24,11 @@ export type RelayBody = (
   answered: number,
 ) => Body;
 
-/** How answer bodies are handed on for `accessLog`: as they are when it is off, else watched. */
-export function answerBodies(accessLog: AccessLog): RelayBody {
+/**
+ * How answer bodies are handed on for `accessLog`: as they are when it is off, else watched (an answer
+ * the app cuts is then also an `upstream failed` line).
+ */
+export function answerBodies(accessLog: AccessLog, failures: UpstreamFailures): RelayBody {
   if (!accessLog.enabled) return (body) => body;
   return (body, request, scanned, route, status, started, sent, answered) => {
     const facts = { scanned, route, method: request.method, target: request.url, started, sent, answered };
@@ -32,6 +36,7 @@ export function answerBodies(accessLog: AccessLog): RelayBody {
       // A client that leaves aborts the upstream fetch too: its body then fails, but not by the app.
       const by = cut === 'upstream' && request.signal.aborted ? 'client' : cut;
       const code = by === 'upstream' ? ErrorCode.UpstreamFailed : undefined;
+      if (code !== undefined) failures.failed(scanned, route, code, true);
       accessLog.exchange(facts, status, bytes, 'app', code, by);
     };
     if (body === null) {

@@ -186,6 +186,13 @@ export function observabilitySuite(runtime: Runtime): void {
         cut: 'upstream',
         code: 'GW_ERR_UPSTREAM_FAILED',
       });
+      // The operator's line, whatever ACCESS_LOG says (on Deno and Bun a cut answer is seen with it on).
+      expect((await linesFor(errors, cut.id, 'upstream failed'))[0]).toMatchObject({
+        level: 'warn',
+        code: 'GW_ERR_UPSTREAM_FAILED',
+        cut: 'upstream',
+        container: 'c1',
+      });
       // Lines leave in order: the 200's would be out by now.
       expect(logLines(errors).filter((l) => l.requestId === ok.id)).toEqual([]);
     });
@@ -201,7 +208,7 @@ export function observabilitySuite(runtime: Runtime): void {
       expect((await linesFor(errors, id))[0]).toMatchObject({ status: 200, by: 'app', cut: 'client' });
     });
 
-    it('with ACCESS_LOG=off, writes no access line', async () => {
+    it('with ACCESS_LOG=off, writes no access line, and still an upstream failure line', async () => {
       const answers = [
         await get(off, hostOf('c1'), '/a'),
         await get(off, hostOf('c2'), '/b'),
@@ -209,6 +216,13 @@ export function observabilitySuite(runtime: Runtime): void {
       ];
       expect(answers.map((a) => a.status)).toEqual([200, 502, 404]);
       for (const a of answers) expect(a.id).toMatch(GENERATED_ID);
+      // A failed exchange is still an operator's line, with the request's id.
+      expect((await linesFor(off, answers[1]?.id ?? '', 'upstream failed'))[0]).toMatchObject({
+        level: 'warn',
+        code: 'GW_ERR_UPSTREAM_REFUSED',
+        host: hostOf('c2'),
+        service: 'dead',
+      });
       await new Promise((r) => setTimeout(r, 300));
       expect(logLines(off).filter((l) => l.msg === 'access')).toEqual([]);
     });
