@@ -215,12 +215,15 @@ export function scanRequestHeaders(raw: string[], ctx: ForwardContext): ScannedR
     'x-real-ip',
     ctx.clientAddress,
   );
-  const requestId =
-    sentId !== undefined && sentIds === 1 && isWellFormedRequestId(sentId) ? sentId : ctx.ids.requestId();
-  // A trace context is passed on unchanged when valid; else the gateway starts one, and a `tracestate`
-  // without a valid parent is dropped with it (W3C Trace Context, 3.3).
+  const keepId = sentId !== undefined && sentIds === 1 && isWellFormedRequestId(sentId);
+  const requestId = keepId ? (sentId as string) : ctx.ids.requestId();
+  // A trace context is passed on unchanged when valid; else the gateway starts one (whose trace id is
+  // the request's id when the gateway made that too), and a `tracestate` without a valid parent is
+  // dropped with it (W3C Trace Context, 3.3).
   const keepTrace = traceparent !== undefined && traceparents === 1 && isValidTraceparent(traceparent);
-  const sentTraceparent = keepTrace ? (traceparent as string) : ctx.ids.traceparent();
+  const sentTraceparent = keepTrace
+    ? (traceparent as string)
+    : ctx.ids.traceparent(keepId ? undefined : requestId);
   headers.push('x-request-id', requestId, 'traceparent', sentTraceparent);
   if (keepTrace && tracestate !== undefined) headers.push('tracestate', tracestate);
   return {

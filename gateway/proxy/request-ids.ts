@@ -59,11 +59,16 @@ export class RequestIds {
     return this.#hex(16);
   }
 
-  /** A new `traceparent`: a random trace id and parent id, not sampled (`00`: the gateway records nothing). */
-  traceparent(): string {
-    const hex = this.#hex(24);
+  /**
+   * A new `traceparent`, not sampled (`00`: the gateway records nothing): trace id `traceId` (a request
+   * id this gateway made: 32 random hex digits, so one value names both) or a random one, and a random
+   * parent id.
+   */
+  traceparent(traceId?: string): string {
+    const trace = traceId === undefined || traceId === ZERO_TRACE_ID ? this.#hex(16) : traceId;
+    const parent = this.#hex(8);
     // All-zero ids are invalid (a receiver would drop the trace): at most 2^-64 per request, but possible.
-    if (hex.startsWith(ZERO_TRACE_ID) || hex.endsWith(ZERO_PARENT_ID)) return this.traceparent();
-    return `00-${hex.slice(0, 32)}-${hex.slice(32)}-00`;
+    if (trace === ZERO_TRACE_ID || parent === ZERO_PARENT_ID) return this.traceparent();
+    return `00-${trace}-${parent}-00`;
   }
 }

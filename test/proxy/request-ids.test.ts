@@ -104,6 +104,13 @@ describe('trace context', () => {
     expect(isValidTraceparent(scanRequestHeaders(HOST, untrusted).traceparent)).toBe(true);
   });
 
+  it("names the trace it starts by the request's id when the gateway made both", () => {
+    const made = scanRequestHeaders(HOST, untrusted);
+    expect(made.traceparent.slice(3, 35)).toBe(made.requestId);
+    const kept = scanRequestHeaders([...HOST, 'X-Request-Id', 'stage1-id'], trusted);
+    expect(kept.traceparent).toMatch(GENERATED_TRACEPARENT);
+  });
+
   it('accepts a later version with more fields (forward compatibility)', () => {
     expect(isValidTraceparent('01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future')).toBe(true);
   });
