@@ -2,6 +2,7 @@
 import { conflict } from '../../shared/errors.ts';
 import { DEFAULT_ACCESS, type SystemStats } from '../../shared/protocol.ts';
 import { ChangeFeed } from './change-feed.ts';
+import { MemoryOidcRecords } from './oidc-records-memory.ts';
 import {
   type ContainerRecord,
   type ContainerRegistration,
@@ -37,6 +38,7 @@ export class MemoryStore implements Store {
   /** Revoked container ids, for good. */
   readonly #revoked = new Set<string>();
   #version = 0;
+  readonly oidc = new MemoryOidcRecords();
 
   async mapService(reg: ContainerRegistration, svc: ServiceMapping, now: number): Promise<boolean> {
     if (this.#revoked.has(reg.containerId)) throw containerRevoked(reg.containerId);
@@ -220,6 +222,11 @@ export class MemoryStore implements Store {
 
   async subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>> {
     return this.#feed.add(listener);
+  }
+
+  /** Publishes a change on this store's feed: state kept beside the store (the memory pool state) shares it. */
+  emit(change: StoreChange): void {
+    this.#feed.emit(change);
   }
 
   async ping(): Promise<void> {}

@@ -2,9 +2,10 @@
  * The Redis connections' deadlines (STORE_TIMEOUT) and how their failures reach callers: every command
  * answers or fails within the deadline, and a failure is a `StoreUnavailableError` with a bounded reason.
  */
-import { Redis, type RedisOptions } from 'ioredis';
 import { conflict, type GatewayError } from '../../shared/errors.ts';
+import { openCommandConnection, type RedisClient } from './redis-clients.ts';
 import { defineScripts, type ScriptCommands } from './redis-scripts.ts';
+import type { RedisTarget } from './redis-target.ts';
 import {
   containerRevoked,
   ownListenerRefused,
@@ -13,59 +14,19 @@ import {
   StoreUnavailableError,
 } from './store.ts';
 
-/** Reconnect soon after a restart (ioredis 6's default backs off to 5 s): 100 ms, 200 ms, ... 1 s. */
-const reconnectDelay = (attempt: number) => Math.min(attempt * 100, 1_000);
+/** Where the connections are opened (kept importable from here for the VPN and pool states). */
+export { openCommandConnection };
 
-/**
- * The command connection's options. Measured on ioredis 6 (Node, Deno and Bun alike): without
- * `commandTimeout` a command to a hung server (SIGSTOP, DEBUG SLEEP) waits for good; with the offline
- * queue a command to a dead one waits for reconnect attempts (0.2, 1.7, 10, 15 s as the back-off grows).
- * So: in-flight commands fail when the connection drops, and none is sent again after reconnecting (its
- * caller was already told it failed: a write must not land later). See `openCommandConnection` for the
- * offline queue.
- */
-export const commandOptions = (timeoutMs: number): RedisOptions => ({
-  commandTimeout: timeoutMs,
-  connectTimeout: timeoutMs,
-  maxRetriesPerRequest: 0,
-  autoResendUnfulfilledCommands: false,
-  retryStrategy: reconnectDelay,
-  // Auto-pipelining holds a command until the previous batch has answered or timed out, and
-  // `commandTimeout` starts only when it is sent: `RedisConnection.run` keeps the deadline from the call.
-  enableAutoPipelining: true,
-});
-
-/**
- * A command connection whose commands wait for the first connection (within the deadline), and from
- * then on fail at once while disconnected: the offline queue is turned off when it is first ready, as
- * commands queued during an outage would be sent after their callers were told they failed.
- */
-export function openCommandConnection(url: string, timeoutMs: number): Redis {
-  const redis = new Redis(url, { ...commandOptions(timeoutMs), enableOfflineQueue: true });
-  redis.once('ready', () => {
-    redis.options.enableOfflineQueue = false;
-  });
-  return redis;
-}
-
-/**
- * The change-feed subscriber: SUBSCRIBE may be queued until connected (ioredis subscribes again after
- * each reconnect), but no command waits past the deadline.
- */
-export const subscriberOptions = (timeoutMs: number): RedisOptions => ({
-  commandTimeout: timeoutMs,
-  connectTimeout: timeoutMs,
-  maxRetriesPerRequest: null,
-  retryStrategy: reconnectDelay,
-});
-
-const DISCONNECTED = /Stream isn't writeable|Connection is closed|max retries per request|ECONNRESET|EPIPE/;
+const DISCONNECTED =
+  /Stream isn't writeable|Connection is closed|max retries per request|ECONNRESET|EPIPE|Cluster isn't ready|Too many Cluster redirections|CLUSTERDOWN|Failed to refresh slots cache/;
 
 /** The bounded reason of a failed command (ioredis says it in the message only). */
 export function failureReason(err: unknown): StoreFailureReason {
   const message = err instanceof Error ? err.message : String(err);
   if (message === 'Command timed out') return 'timeout';
   if (/ECONNREFUSED/.test(message)) return 'refused';
+  // A missing or wrong password, or an ACL user without the right (REDIS_PASSWORD, REDIS_URL's user info).
+  if (/^(NOAUTH|WRONGPASS|NOPERM)\b|ERR invalid password|ERR AUTH/.test(message)) return 'auth';
   if (DISCONNECTED.test(message)) return 'disconnected';
   return 'server_error';
 }
@@ -86,16 +47,16 @@ const quietObserver: StoreObserver = { succeeded() {}, failed() {} };
 
 /** One command connection: runs commands under the deadline and reports each outcome. */
 export class RedisConnection {
-  readonly redis: Redis & ScriptCommands;
+  readonly redis: RedisClient & ScriptCommands;
   readonly #timeoutMs: number;
   readonly #observer: StoreObserver;
   #lastError = '';
   #closing = false;
 
-  constructor(url: string, timeoutMs: number, observer: StoreObserver = quietObserver) {
+  constructor(target: string | RedisTarget, timeoutMs: number, observer: StoreObserver = quietObserver) {
     this.#timeoutMs = timeoutMs;
     this.#observer = observer;
-    this.redis = defineScripts(openCommandConnection(url, timeoutMs));
+    this.redis = defineScripts(openCommandConnection(target, timeoutMs));
     this.redis.on('error', (err: Error) => (this.#lastError = err.message));
     this.redis.on('ready', () => observer.succeeded());
     this.redis.on('close', () => {
@@ -108,7 +69,7 @@ export class RedisConnection {
    * Runs a command: resolves with its answer, or rejects with a typed refusal or StoreUnavailableError.
    * `observed: false` keeps the outcome from the observer (the health check reports its own).
    */
-  async run<T>(send: (redis: Redis & ScriptCommands) => Promise<T>, observed = true): Promise<T> {
+  async run<T>(send: (redis: RedisClient & ScriptCommands) => Promise<T>, observed = true): Promise<T> {
     const observer = observed ? this.#observer : quietObserver;
     const started = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;

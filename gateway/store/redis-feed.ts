@@ -1,13 +1,19 @@
 /** The change feed's subscriber connection: `dg:changes` messages to listeners, `resync` after a reconnect. */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { ChangeFeed } from './change-feed.ts';
-import { failureReason, subscriberOptions } from './redis-connection.ts';
+import { openSubscriber } from './redis-clients.ts';
+import { failureReason } from './redis-connection.ts';
 import { RedisKeys as K } from './redis-keys.ts';
+import type { RedisTarget } from './redis-target.ts';
 import { type StoreChange, StoreUnavailableError } from './store.ts';
 
 /** Subscribes to `dg:changes`; resolves with the connection once the subscription is live. */
-export async function subscribeChanges(url: string, timeoutMs: number, feed: ChangeFeed): Promise<Redis> {
-  const sub = new Redis(url, subscriberOptions(timeoutMs));
+export async function subscribeChanges(
+  target: string | RedisTarget,
+  timeoutMs: number,
+  feed: ChangeFeed,
+): Promise<Redis> {
+  const sub = openSubscriber(target, timeoutMs);
   sub.on('error', () => {}); // reconnects by itself; a missed message is made good by the resync below
   sub.on('message', (_channel: string, message: string) => {
     try {

@@ -18,6 +18,10 @@ export const RedisKeys = {
   history: (cid: string) => `dg:{c:${cid}}:history`,
   revokedMark: (cid: string) => `dg:{c:${cid}}:revoked`,
   authCode: (code: string) => `dg:{auth}:code:${code}`,
+  // The OIDC provider's records share the hash tag {oidc}: deleting a group deletes its members' keys.
+  oidcRecord: (kind: string, id: string) => `dg:{oidc}:rec:${kind}:${id}`,
+  oidcUid: (kind: string, uid: string) => `dg:{oidc}:uid:${kind}:${uid}`,
+  oidcGroup: (group: string) => `dg:{oidc}:group:${group}`,
   changes: 'dg:changes',
   // VPN state shares the hash tag {vpn}: allocation changes both address indexes and the cursor atomically.
   vpnAddresses: 'dg:{vpn}:addresses',
@@ -27,6 +31,11 @@ export const RedisKeys = {
   vpnRevokedSerials: 'dg:{vpn}:revoked-serials',
   vpnRevokedContainers: 'dg:{vpn}:revoked-containers',
   vpnPki: 'dg:{vpn}:pki',
+  // Pool state (gateway/pool/) shares the hash tag {pool}: its scripts read and write several of these.
+  poolMembers: 'dg:{pool}:members',
+  poolBeats: 'dg:{pool}:beats',
+  poolLocations: 'dg:{pool}:locations',
+  poolEpoch: 'dg:{pool}:epoch',
 } as const;
 
 /** The documented key patterns (as written in redis/README.md), `<cid>` standing for a container id. */
@@ -42,6 +51,9 @@ export const DOCUMENTED_PATTERNS = [
   RedisKeys.history('<cid>'),
   RedisKeys.revokedMark('<cid>'),
   RedisKeys.authCode('<code>'),
+  RedisKeys.oidcRecord('<kind>', '<id>'),
+  RedisKeys.oidcUid('<kind>', '<uid>'),
+  RedisKeys.oidcGroup('<group>'),
   RedisKeys.vpnAddresses,
   RedisKeys.vpnAddressOwners,
   RedisKeys.vpnCursor,
@@ -49,4 +61,8 @@ export const DOCUMENTED_PATTERNS = [
   RedisKeys.vpnRevokedSerials,
   RedisKeys.vpnRevokedContainers,
   RedisKeys.vpnPki,
+  RedisKeys.poolMembers,
+  RedisKeys.poolBeats,
+  RedisKeys.poolLocations,
+  RedisKeys.poolEpoch,
 ] as const;

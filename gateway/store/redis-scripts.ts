@@ -1,6 +1,6 @@
 /** Loads the Lua scripts in `redis/` and registers them as ioredis commands (EVALSHA, EVAL on a miss). */
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-clients.ts';
 
 const read = (name: string) => readFileSync(new URL(`../../redis/${name}.lua`, import.meta.url), 'utf8');
 
@@ -12,10 +12,13 @@ export interface ScriptCommands {
   dgTouchContainer(...args: (string | number)[]): Promise<number>;
   dgWatchdog(...args: (string | number)[]): Promise<number>;
   dgActivity(...args: (string | number)[]): Promise<number>;
+  dgOidcPut(...args: (string | number)[]): Promise<number>;
+  dgOidcConsume(...args: (string | number)[]): Promise<number>;
+  dgOidcDeleteGroup(...args: string[]): Promise<number>;
 }
 
 /** Defines the script commands on a connection, once. */
-export function defineScripts(redis: Redis): Redis & ScriptCommands {
+export function defineScripts(redis: RedisClient): RedisClient & ScriptCommands {
   const routes = read('routes');
   // The activity script takes a variable number of keys: its callers pass the count first.
   const defs: [keyof ScriptCommands, string, number | undefined][] = [
@@ -26,8 +29,11 @@ export function defineScripts(redis: Redis): Redis & ScriptCommands {
     ['dgTouchContainer', read('touch_container'), 3],
     ['dgWatchdog', read('watchdog'), 3],
     ['dgActivity', read('activity'), undefined],
+    ['dgOidcPut', read('oidc_put'), undefined],
+    ['dgOidcConsume', read('oidc_consume'), 1],
+    ['dgOidcDeleteGroup', read('oidc_delete_group'), 1],
   ];
   for (const [name, lua, numberOfKeys] of defs)
     redis.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys });
-  return redis as Redis & ScriptCommands;
+  return redis as RedisClient & ScriptCommands;
 }

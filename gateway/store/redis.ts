@@ -1,12 +1,21 @@
-/** The Redis store (ioredis, standalone). Multi-key writes are Lua scripts in `redis/`, each within one slot. */
+/**
+ * The Redis store (ioredis: one server, Sentinel or Cluster; see redis-target.ts). Multi-key writes are Lua
+ * scripts in `redis/`, each within one slot; no pipeline or transaction spans two slots.
+ */
+
 import type { Redis } from 'ioredis';
 import type { SystemStats } from '../../shared/protocol.ts';
 import { DEFAULT_ACCESS } from '../../shared/protocol.ts';
 import { ChangeFeed } from './change-feed.ts';
+import { inSlices } from './in-slices.ts';
+import { RedisOidcRecords } from './oidc-records-redis.ts';
+import type { RedisClient } from './redis-clients.ts';
 import { RedisConnection } from './redis-connection.ts';
 import { subscribeChanges } from './redis-feed.ts';
 import { RedisKeys as K } from './redis-keys.ts';
+import { type ReplicaWaits, waitForReplica } from './redis-replica-wait.ts';
 import type { ScriptCommands } from './redis-scripts.ts';
+import type { RedisTarget } from './redis-target.ts';
 import {
   type ContainerRecord,
   type ContainerRegistration,
@@ -53,27 +62,34 @@ export interface RedisStoreOptions {
   timeoutMs?: number;
   /** Told every command's outcome (store health). */
   observer?: StoreObserver;
+  /** Counts how revocations' replica waits ended (redis-replica-wait.ts). */
+  replicaWaits?: ReplicaWaits;
 }
 
 export class RedisStore implements Store {
   readonly #conn: RedisConnection;
-  readonly #url: string;
+  readonly #target: string | RedisTarget;
   readonly #timeoutMs: number;
+  readonly #replicaWaits: ReplicaWaits | undefined;
   readonly #feed = new ChangeFeed();
   #subscriber: Promise<Redis> | undefined;
   /** Containers whose record this process created or saw created (bounded). */
   readonly #recorded = new Set<string>();
+  readonly oidc: RedisOidcRecords;
 
   #remember(cid: string): void {
     if (this.#recorded.size >= 200_000) this.#recorded.clear();
     this.#recorded.add(cid);
   }
 
-  constructor(url: string, options: RedisStoreOptions = {}) {
-    this.#url = url;
+  /** `target`: a redis:// URL (one server) or a parsed target (Sentinel, Cluster). */
+  constructor(target: string | RedisTarget, options: RedisStoreOptions = {}) {
+    this.#target = target;
     this.#timeoutMs = options.timeoutMs ?? 1_000;
+    this.#replicaWaits = options.replicaWaits;
     // Reconnects by itself; callers see failed commands as GW_ERR_STORE_UNAVAILABLE within the deadline.
-    this.#conn = new RedisConnection(url, this.#timeoutMs, options.observer);
+    this.#conn = new RedisConnection(target, this.#timeoutMs, options.observer);
+    this.oidc = new RedisOidcRecords((send) => this.#run(send));
   }
 
   async mapService(reg: ContainerRegistration, svc: ServiceMapping, now: number): Promise<boolean> {
@@ -131,6 +147,11 @@ export class RedisStore implements Store {
       r.multi().set(K.revokedMark(cid), '1').del(K.health(cid), K.history(cid)).exec(),
     );
     if (!results || results.some(([err]) => err)) throw new StoreUnavailableError('server_error');
+    // A revocation must survive a failover: one replica of each primary written holds it.
+    const waitMs = Math.max(1, Math.floor(this.#timeoutMs / 2));
+    await this.#run((r) =>
+      waitForReplica(r, [K.revoked, K.revokedMark(cid)], waitMs, this.#replicaWaits, 'revocation'),
+    );
     return { status: status as Revocation['status'], removed: removed === 1 };
   }
 
@@ -144,7 +165,7 @@ export class RedisStore implements Store {
 
   async listContainers(): Promise<ContainerRecord[]> {
     const ids = (await this.#run((r) => r.smembers(K.containers))).sort();
-    const records = await Promise.all(ids.map((id) => this.getContainer(id)));
+    const records = await inSlices(ids, (id) => this.getContainer(id));
     return records.filter((r): r is ContainerRecord => r !== null);
   }
 
@@ -257,7 +278,7 @@ export class RedisStore implements Store {
 
   async subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>> {
     const remove = this.#feed.add(listener);
-    this.#subscriber ??= subscribeChanges(this.#url, this.#timeoutMs, this.#feed);
+    this.#subscriber ??= subscribeChanges(this.#target, this.#timeoutMs, this.#feed);
     // A failed first subscription is tried again by the next subscribe.
     await this.#subscriber.catch((err: unknown) => {
       this.#subscriber = undefined;
@@ -279,7 +300,7 @@ export class RedisStore implements Store {
     await this.#conn.close();
   }
 
-  #run<T>(send: (redis: Redis & ScriptCommands) => Promise<T>): Promise<T> {
+  #run<T>(send: (redis: RedisClient & ScriptCommands) => Promise<T>): Promise<T> {
     return this.#conn.run(send);
   }
 }

@@ -73,6 +73,7 @@ export class StoreHealth implements StoreObserver {
       ms === undefined ||
       reason === 'disconnected' ||
       reason === 'refused' ||
+      reason === 'auth' ||
       this.#failuresInARow >= this.#downAfter;
     if (unreachable) this.#become('down', reason);
     else if (this.#state === 'up') this.#become('degraded', reason);

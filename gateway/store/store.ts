@@ -63,6 +63,10 @@ export type StoreChange =
   | { kind: 'liveness'; containerId: string; lastWatchdog: number }
   /** A container was revoked: every gateway cuts its VPN client and refreshes its CRL. */
   | { kind: 'revoked'; containerId: string }
+  /** A container's tunnel moved to `gatewayId`, or left the pool (null): pool/pool-state.ts. */
+  | { kind: 'location'; containerId: string; gatewayId: string | null; epoch: number }
+  /** A gateway joined, changed (draining) or left the pool. */
+  | { kind: 'pool'; gatewayId: string }
   /** The feed may have missed messages (a reconnect): reconcile caches with the store. */
   | { kind: 'resync' };
 
@@ -110,11 +114,12 @@ export const ownListenerRefused = (port: number): GatewayError =>
   );
 
 /** Why the store failed a command (a bounded set: a metrics label and a log field). */
-export type StoreFailureReason = 'timeout' | 'disconnected' | 'refused' | 'server_error';
+export type StoreFailureReason = 'timeout' | 'disconnected' | 'refused' | 'auth' | 'server_error';
 export const STORE_FAILURE_REASONS: readonly StoreFailureReason[] = [
   'timeout',
   'disconnected',
   'refused',
+  'auth',
   'server_error',
 ];
 
@@ -124,7 +129,13 @@ export const STORE_RETRY_AFTER_SECONDS = 5;
 /** The store did not answer within its deadline, or could not be reached (503 GW_ERR_STORE_UNAVAILABLE). */
 export class StoreUnavailableError extends GatewayError {
   constructor(readonly reason: StoreFailureReason) {
-    super(ErrorCode.StoreUnavailable, 'the store failed to answer', 503);
+    super(
+      ErrorCode.StoreUnavailable,
+      reason === 'auth'
+        ? 'the store refused the credentials (REDIS_PASSWORD, REDIS_USERNAME or the password in REDIS_URL)'
+        : 'the store failed to answer',
+      503,
+    );
   }
 }
 
@@ -190,11 +201,45 @@ export interface Store {
   /** Returns and deletes a code's value, atomically: a second redeem gets null (single use). */
   takeAuthCode(code: string): Promise<string | null>;
 
+  /**
+   * The OIDC provider's records (`gateway/oidc/`): opaque payloads by kind and id, with a TTL, so every
+   * gateway of a pool sees the same codes, grants, sessions and tokens. See `OidcRecords`.
+   */
+  readonly oidc: OidcRecords;
+
   /** Subscribes to the change feed; resolves once the subscription is live. */
   subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>>;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** An OIDC provider record as stored: its payload and, once consumed (a redeemed code), when. */
+export interface OidcRecord {
+  payload: string;
+  consumedAt?: number;
+}
+
+export interface OidcRecordOptions {
+  /** Lifetime; absent or 0: none (a client, kept until its group is deleted). */
+  ttlMs?: number;
+  /** Groups the record joins (`grant:<id>`, `client:<id>`): deleteGroup removes every member at once. */
+  groups?: readonly string[];
+  /** A second id the record is found by (a session's uid). */
+  uid?: string;
+}
+
+/** Records of the OIDC provider (kinds: `AuthorizationCode`, `Session`, `Grant`, ...), shared by a pool. */
+export interface OidcRecords {
+  /** Writes (replaces) a record: a replaced record is no longer consumed. */
+  put(kind: string, id: string, payload: string, options: OidcRecordOptions): Promise<void>;
+  get(kind: string, id: string): Promise<OidcRecord | null>;
+  findByUid(kind: string, uid: string): Promise<(OidcRecord & { id: string }) | null>;
+  /** Marks a record consumed, atomically: true only for the first call on a live record (single use). */
+  consume(kind: string, id: string, at: number): Promise<boolean>;
+  delete(kind: string, id: string): Promise<void>;
+  /** Deletes every record of a group (a grant's codes and tokens, a client and all it was given). */
+  deleteGroup(group: string): Promise<number>;
 }
 
 /** Stats history horizon and hard cap (one hour of 15 s beats is 240; the cap bounds a chatty client). */

@@ -7,6 +7,7 @@ import { HISTORY_MAX, HISTORY_MS, type Store } from '../../gateway/store/store.t
 import { ErrorCode, GatewayError } from '../../shared/errors.ts';
 import { hostnamesFor } from '../../shared/hostnames.ts';
 import { guardsContract } from './contract-guards.ts';
+import { oidcRecordsContract } from './contract-oidc.ts';
 import { collector, DOMAIN, host, LIVENESS, ORG, PROJECT, reg, stats, svc, T0 } from './fixtures.ts';
 
 export { host, reg, stats, svc };
@@ -104,6 +105,7 @@ export function storeContract(name: string, make: () => Promise<{ store: Store; 
     });
 
     guardsContract(() => store);
+    oidcRecordsContract(() => store);
 
     it('redeems a sign-in code once, and never after it expired', async () => {
       await store.putAuthCode('code-1', '{"x":1}', 60_000);

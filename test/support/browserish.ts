@@ -14,7 +14,8 @@ export interface Step {
 export class Browserish {
   readonly jar = new Map<string, Map<string, string>>();
 
-  constructor(private readonly gatewayPort: number) {}
+  /** `gatewayPort`: one gateway, or a function picking one per request (a pool behind a load balancer). */
+  constructor(private readonly gatewayPort: number | (() => number)) {}
 
   cookies(host: string): Map<string, string> {
     let cookies = this.jar.get(host);
@@ -32,7 +33,8 @@ export class Browserish {
   ): Promise<Step> {
     const target = new URL(url);
     const cookieHeader = [...this.cookies(target.hostname)].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await request(`http://127.0.0.1:${this.gatewayPort}${target.pathname}${target.search}`, {
+    const port = typeof this.gatewayPort === 'function' ? this.gatewayPort() : this.gatewayPort;
+    const res = await request(`http://127.0.0.1:${port}${target.pathname}${target.search}`, {
       method: (init.method ?? 'GET') as 'GET',
       body: init.body,
       headers: {
@@ -50,7 +52,8 @@ export class Browserish {
       const [name, ...rest] = (pair ?? '').split('=');
       const value = rest.join('=');
       if (!name) continue;
-      if (/Max-Age=0/i.test(line)) this.cookies(target.hostname).delete(name.trim());
+      // Cleared: Max-Age=0, or (Koa, the OIDC provider) an expiry in 1970.
+      if (/Max-Age=0|expires=Thu, 01 Jan 1970/i.test(line)) this.cookies(target.hostname).delete(name.trim());
       else this.cookies(target.hostname).set(name.trim(), value);
     }
     const location = res.headers.location;

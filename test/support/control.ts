@@ -44,6 +44,7 @@ export async function controlHarness(
     ownListeners?: CollabEventDeps['ownListeners'];
     outcomes?: CollabEventDeps['outcomes'];
     liveness?: CollabEventDeps['liveness'];
+    publicUrl?: CollabEventDeps['publicUrl'];
     log?: Logger;
   } = {},
 ) {
@@ -64,6 +65,7 @@ export async function controlHarness(
     log: opts.log ?? silentLogger,
     outcomes: opts.outcomes ?? unobservedOutcomes(),
     liveness: opts.liveness ?? { beat: () => () => {} },
+    ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
     bodyLimitBytes: opts.bodyLimitBytes ?? 65_536,
     accessLevels: new Set(['public', 'org', 'project', 'owner']),
     defaultAccess: 'project',
@@ -72,7 +74,12 @@ export async function controlHarness(
   const app = createControlApp(deps);
   const token = (containerId = 'c1', projectId = PROJECT, orgId = ORG, ttlSeconds?: number) =>
     mintContainerToken(key, { containerId, projectId, orgId, ttlSeconds });
-  const post = (authorization: string | undefined, body: string, remoteAddress = '127.0.0.1') =>
+  const post = (
+    authorization: string | undefined,
+    body: string,
+    remoteAddress = '127.0.0.1',
+    headers: Record<string, string> = {},
+  ) =>
     app.request(
       '/collab/event',
       {
@@ -81,6 +88,7 @@ export async function controlHarness(
         headers: {
           'content-type': 'application/json',
           ...(authorization === undefined ? {} : { authorization }),
+          ...headers,
         },
       },
       { remoteAddress, listener: 'public' as const },

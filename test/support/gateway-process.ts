@@ -27,15 +27,17 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
+/** `command` replaces the runtime's default (the TypeScript sources), e.g. `node dist/gateway/main.mjs`. */
 export async function startGateway(
   runtime: Runtime,
   env: Record<string, string> = {},
+  command: readonly string[] = COMMANDS[runtime],
 ): Promise<GatewayProcess> {
   // PORT, ADMIN_PORT and DATA_DIR given by the caller are kept (a restart on the same port and key).
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const adminPort = env.ADMIN_PORT ? Number(env.ADMIN_PORT) : await freePort();
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'dg-gw-'));
-  const [cmd, ...args] = COMMANDS[runtime];
+  const [cmd, ...args] = command;
   const child: ChildProcess = spawn(cmd as string, args, {
     cwd: ROOT,
     env: {
@@ -44,6 +46,10 @@ export async function startGateway(
       ADMIN_PORT: String(adminPort),
       DATA_DIR: dataDir,
       HOST: '127.0.0.1',
+      // Tests stop gateways with SIGTERM: no drain grace unless a test asks for one.
+      DRAIN_GRACE: '0',
+      // GATEWAY_ID defaults to the host name: tests run several gateways on one host, each its own member.
+      GATEWAY_ID: `test-gw-${port}`,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

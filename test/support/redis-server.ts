@@ -23,6 +23,8 @@ export interface TestRedis {
 export interface TestRedisOptions {
   /** Append-only file synced on every write, so a killed server restarts with every answered write. */
   persistent?: boolean;
+  /** requirepass: clients must AUTH (the URL stays without it). */
+  password?: string;
 }
 
 /** Starts a private redis-server on a free port with a temporary directory (never the machine's 6379). */
@@ -38,6 +40,7 @@ export async function startRedis(options: TestRedisOptions = {}): Promise<TestRe
     ...persistence,
     // DEBUG SLEEP (the hung-server case) from loopback clients.
     ...['--enable-debug-command', 'local'],
+    ...(options.password ? ['--requirepass', options.password] : []),
   ];
   let child = await launch(args);
   const kill = async () => {
