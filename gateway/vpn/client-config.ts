@@ -11,12 +11,24 @@ import { ConfigCommonName, ConfigHost, ConfigPort, InlineBlock } from './config-
 /** The text legacy clients replace with their gateway host. */
 export const GATEWAY_FQDN_PLACEHOLDER = 'GATEWAY_FQDN';
 
+/** One gateway's OpenVPN as containers reach it. */
+export const VpnRemote = z.object({ host: ConfigHost, port: ConfigPort });
+export type VpnRemote = z.infer<typeof VpnRemote>;
+
+/** OpenVPN takes at most 64 connection entries (`remote` lines). */
+export const MAX_REMOTES = 64;
+
 export const ClientConfigOptions = z.object({
   proto: z.enum(['udp', 'tcp']),
   port: ConfigPort,
   serverCommonName: ConfigCommonName,
   /** The host in `remote`; absent: the GATEWAY_FQDN placeholder. */
   remoteHost: ConfigHost.optional(),
+  /**
+   * Every live gateway of the pool (inline `.ovpn` only): one `remote` line each, with `remote-random` so
+   * containers spread; empty or absent: the single `remoteHost` line.
+   */
+  remotes: z.array(VpnRemote).max(MAX_REMOTES).optional(),
 });
 export type ClientConfigOptions = z.input<typeof ClientConfigOptions>;
 
@@ -40,14 +52,24 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.
   );
 }
 
+function remoteLines(o: z.infer<typeof ClientConfigOptions>): string[] {
+  const remotes = o.remotes ?? [];
+  if (remotes.length === 0) return [`remote ${o.remoteHost ?? GATEWAY_FQDN_PLACEHOLDER} ${o.port}`];
+  const lines = remotes.map((r) => `remote ${r.host} ${r.port}`);
+  return remotes.length > 1 ? [...lines, 'remote-random'] : lines;
+}
+
 function commonLines(o: z.infer<typeof ClientConfigOptions>): string[] {
   return [
     'client',
     'dev tun',
     `proto ${o.proto === 'tcp' ? 'tcp-client' : 'udp'}`,
-    `remote ${o.remoteHost ?? GATEWAY_FQDN_PLACEHOLDER} ${o.port}`,
+    ...remoteLines(o),
     'nobind',
     'connect-retry 1 1',
+    // Leave a silent address (a dead gateway) after 5 s, not OpenVPN's 60 s (UDP) or 120 s (TCP)
+    // (gateway/pool/README.md): legacy loops restart OpenVPN after about 12 s, always at the first address.
+    'server-poll-timeout 5',
     'remote-cert-tls server',
     `verify-x509-name ${o.serverCommonName} name`,
     'verb 3',
@@ -66,7 +88,14 @@ export function renderLegacyVpnConfig(
 ): LegacyVpnConfig {
   const m = parse(ClientMaterial, material, 'client material');
   const o = parse(ClientConfigOptions, options, 'client config option');
-  const config = [...commonLines(o), 'ca ca.crt', 'cert clients.crt', 'key clients.key', 'tls-crypt ta.key'];
+  // Legacy clients replace the one GATEWAY_FQDN placeholder: never a list of remotes.
+  const config = [
+    ...commonLines({ ...o, remotes: undefined }),
+    'ca ca.crt',
+    'cert clients.crt',
+    'key clients.key',
+    'tls-crypt ta.key',
+  ];
   return LegacyVpnConfig.parse({
     certificates: {
       'ca.crt': block(m.caCertPem),
@@ -90,4 +119,29 @@ export function renderInlineOvpn(material: ClientMaterial, options: ClientConfig
     inline('key', m.keyPem),
     inline('tls-crypt', m.tlsCryptKey),
   ].join('\n')}\n`;
+}
+
+const REMOTE_TEXT = /^(?<host>[^:\s]+)(?::(?<port>\d{1,5}))?$/;
+
+/**
+ * The `remote` entries of a pool's members as a container should use them: live members that are not
+ * draining and run a VPN (`vpnRemote` is `host` or `host:port`, the port defaulting to `defaultPort`).
+ * A malformed `vpnRemote` is left out, never rendered.
+ */
+export function remotesOf(
+  members: readonly { vpnRemote: string | null; draining: boolean }[],
+  defaultPort: number,
+): VpnRemote[] {
+  const remotes: VpnRemote[] = [];
+  for (const member of members) {
+    if (member.draining || !member.vpnRemote) continue;
+    const m = REMOTE_TEXT.exec(member.vpnRemote);
+    const parsed = VpnRemote.safeParse({
+      host: m?.groups?.host,
+      port: m?.groups?.port === undefined ? defaultPort : Number(m.groups.port),
+    });
+    if (parsed.success && !remotes.some((r) => r.host === parsed.data.host && r.port === parsed.data.port))
+      remotes.push(parsed.data);
+  }
+  return remotes.slice(0, MAX_REMOTES);
 }

@@ -100,6 +100,14 @@ export class OpenVpnSupervisor {
     await this.killChild();
   }
 
+  /** The gateway exits at once (a second signal): SIGTERM to OpenVPN now, without waiting; no restart follows. */
+  signalNow(): void {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  }
+
   private async runOnce(): Promise<void> {
     // A socket file left by a killed run would accept no connection and fool the readiness check.
     await rm(this.o.managementSocket, { force: true });

@@ -1,6 +1,6 @@
 /**
  * The VPN's certificates: a CA, the server certificate and one client certificate per container.
- * Extensions are the ones OpenVPN's `remote-cert-tls` checks on both sides (see OPENVPN-NOTES.md).
+ * Extensions are the ones OpenVPN's `remote-cert-tls` checks on both sides (key usage, extended key usage).
  */
 import { ErrorCode, GatewayError } from '../../shared/errors.ts';
 import {

@@ -9,10 +9,10 @@ import { ErrorCode, forbidden, GatewayError } from '../../shared/errors.ts';
 import type { ContainerIdentity, LegacyVpnConfig } from '../../shared/protocol.ts';
 import type { ContainerTokenVerifier } from '../auth/container-token.ts';
 import type { Config } from '../config.ts';
-import type { ConnectionInfo } from '../control/env.ts';
+import type { ConnectionInfo } from '../connection-info.ts';
 import type { Logger } from '../log.ts';
 import { createVpnAuthorizer } from './authorize.ts';
-import { renderInlineOvpn, renderLegacyVpnConfig } from './client-config.ts';
+import { renderInlineOvpn, renderLegacyVpnConfig, type VpnRemote } from './client-config.ts';
 import { parseSubnet, type VpnSubnet } from './ipam.ts';
 import type { ConnectedClient } from './management.ts';
 import { OpenVpnSupervisor } from './openvpn.ts';
@@ -37,6 +37,18 @@ export interface VpnManagerDeps {
   state: VpnStateStore;
   pki: VpnPki;
   verifier: ContainerTokenVerifier;
+  /**
+   * Every live, non-draining gateway's OpenVPN (the pool), for the agent's `.ovpn`. Absent, empty or
+   * failing: this gateway's own remote alone.
+   */
+  remotes?: () => Promise<readonly VpnRemote[]>;
+  /** Told of each client established and disconnected, and of each new OpenVPN run (pool/locations.ts). */
+  clients?: {
+    established(clientId: number, containerId: string): void;
+    disconnected(clientId: number, containerId: string): void;
+    /** A new OpenVPN run is ready; `current`: its clients so far (ids start again with each run). */
+    restarted(current: readonly { cid: number; commonName: string }[]): void;
+  };
 }
 
 export class VpnManager {
@@ -64,16 +76,19 @@ export class VpnManager {
       management: {
         authorize: authorizer.authorize,
         netmask: this.subnet.netmask,
-        onClientChange: (change) =>
+        onClientChange: (change) => {
           deps.log.info(`vpn client ${change.kind}`, {
             containerId: change.client.commonName,
             vpnAddress: change.client.vpnAddress,
-          }),
+          });
+          deps.clients?.[change.kind](change.client.cid, change.client.commonName);
+        },
         log: (message) => deps.log.debug('openvpn management', { message }),
       },
       onReady: () => {
         this.#ready = true;
         this.#killed.clear(); // client ids start again with each OpenVPN run
+        deps.clients?.restarted(this.clients());
       },
       log: (message) => deps.log.info('openvpn', { message }),
     });
@@ -132,7 +147,12 @@ export class VpnManager {
       serverCommonName: pki.serverCommonName,
     };
     if (format === 'legacy') return renderLegacyVpnConfig(material, options);
-    return renderInlineOvpn(material, { ...options, remoteHost: config.GATEWAY_FQDN.replace(/:\d+$/, '') });
+    const remotes = (await this.#deps.remotes?.().catch(() => undefined)) ?? [];
+    return renderInlineOvpn(material, {
+      ...options,
+      remoteHost: config.GATEWAY_FQDN.replace(/:\d+$/, ''),
+      remotes: [...remotes],
+    });
   }
 
   /**
@@ -199,6 +219,12 @@ export class VpnManager {
       killed++;
     }
     return killed;
+  }
+
+  /** The gateway exits at once: OpenVPN is signalled, not waited for. */
+  stopNow(): void {
+    this.#ready = false;
+    this.#supervisor.signalNow();
   }
 
   async stop(): Promise<void> {

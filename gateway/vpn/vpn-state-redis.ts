@@ -1,12 +1,16 @@
 /**
  * The Redis VpnStateStore: every key in the one slot `{vpn}` (see redis/README.md). Allocation, release
  * and revocation are Lua scripts (redis/vpn_*.lua), so they stay atomic across any number of gateways.
+ * Allocation and revocation wait for a replica (redis-replica-wait.ts): a failover must not hand an
+ * address out twice or forget a revoked certificate.
  */
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
 import { ErrorCode, GatewayError } from '../../shared/errors.ts';
+import type { RedisClient } from '../store/redis-clients.ts';
 import { openCommandConnection } from '../store/redis-connection.ts';
 import { RedisKeys as K } from '../store/redis-keys.ts';
+import { type ReplicaWaits, waitForReplica } from '../store/redis-replica-wait.ts';
+import type { RedisTarget } from '../store/redis-target.ts';
 import { DEFAULT_VPN_SUBNET, parseSubnet, type VpnSubnet } from './ipam.ts';
 import { normaliseSerial } from './pki-keys.ts';
 import type { VpnStateStore } from './vpn-state.ts';
@@ -30,29 +34,42 @@ interface VpnScriptCommands {
 const read = (name: string) => readFileSync(new URL(`../../redis/${name}.lua`, import.meta.url), 'utf8');
 
 /** Defines the VPN script commands on a connection (EVALSHA, EVAL on a miss). */
-function defineVpnScripts(redis: Redis): Redis & VpnScriptCommands {
+function defineVpnScripts(redis: RedisClient): RedisClient & VpnScriptCommands {
   redis.defineCommand('dgVpnAllocate', { lua: read('vpn_allocate'), numberOfKeys: 3 });
   redis.defineCommand('dgVpnRelease', { lua: read('vpn_release'), numberOfKeys: 2 });
   redis.defineCommand('dgVpnRevoke', { lua: read('vpn_revoke'), numberOfKeys: 3 });
-  return redis as Redis & VpnScriptCommands;
+  return redis as RedisClient & VpnScriptCommands;
 }
 
 const storeFailed = () => new GatewayError(ErrorCode.StoreUnavailable, 'the store failed to answer', 503);
 
 export class RedisVpnState implements VpnStateStore {
-  readonly #redis: Redis & VpnScriptCommands;
+  readonly #redis: RedisClient & VpnScriptCommands;
+  readonly #waitMs: number;
+  readonly #replicaWaits: ReplicaWaits | undefined;
   readonly #subnet: VpnSubnet;
   /** Only a connection this instance opened is closed by close(). */
   readonly #ownsConnection: boolean;
 
   /**
-   * `redis` is a URL (own connection) or an existing ioredis connection (shared; close() leaves it open).
-   * An own connection has the store's deadline, `timeoutMs` (STORE_TIMEOUT): see `openCommandConnection`.
+   * `redis` is a URL or target (own connection) or an existing ioredis connection (shared; close() leaves
+   * it open). An own connection has the store's deadline, `timeoutMs` (STORE_TIMEOUT): see
+   * `openCommandConnection`; the replica wait after a write takes at most half of it.
    */
-  constructor(redis: string | Redis, subnet: string | VpnSubnet = DEFAULT_VPN_SUBNET, timeoutMs = 1_000) {
+  constructor(
+    redis: string | RedisTarget | RedisClient,
+    subnet: string | VpnSubnet = DEFAULT_VPN_SUBNET,
+    timeoutMs = 1_000,
+    replicaWaits?: ReplicaWaits,
+  ) {
     this.#subnet = typeof subnet === 'string' ? parseSubnet(subnet) : subnet;
-    this.#ownsConnection = typeof redis === 'string';
-    const connection = typeof redis === 'string' ? openCommandConnection(redis, timeoutMs) : redis;
+    this.#waitMs = Math.max(1, Math.floor(timeoutMs / 2));
+    this.#replicaWaits = replicaWaits;
+    const own = typeof redis === 'string' || 'kind' in redis;
+    this.#ownsConnection = own;
+    const connection = own
+      ? openCommandConnection(redis as string | RedisTarget, timeoutMs)
+      : (redis as RedisClient);
     // Reconnects by itself; callers see failed commands as GW_ERR_STORE_UNAVAILABLE.
     if (this.#ownsConnection) connection.on('error', () => {});
     this.#redis = defineVpnScripts(connection);
@@ -60,7 +77,7 @@ export class RedisVpnState implements VpnStateStore {
 
   async allocateAddress(containerId: string): Promise<string> {
     const { first, last, cidr, capacity } = this.#subnet;
-    return this.#redis
+    const address = await this.#redis
       .dgVpnAllocate(K.vpnAddresses, K.vpnAddressOwners, K.vpnCursor, containerId, first, last)
       .catch((e: unknown) => {
         if (e instanceof Error && e.message.includes('GW_POOL_EXHAUSTED')) {
@@ -69,6 +86,8 @@ export class RedisVpnState implements VpnStateStore {
         }
         throw storeFailed();
       });
+    await this.#guard(this.#durable(K.vpnAddresses, 'vpn address'));
+    return address;
   }
 
   async releaseAddress(containerId: string): Promise<boolean> {
@@ -98,10 +117,12 @@ export class RedisVpnState implements VpnStateStore {
     return this.#guard(this.#redis.hget(K.vpnSerials, containerId));
   }
 
-  revoke(containerId: string): Promise<string[]> {
-    return this.#guard(
+  async revoke(containerId: string): Promise<string[]> {
+    const serials = await this.#guard(
       this.#redis.dgVpnRevoke(K.vpnSerials, K.vpnRevokedSerials, K.vpnRevokedContainers, containerId),
     );
+    await this.#guard(this.#durable(K.vpnRevokedContainers, 'vpn revocation'));
+    return serials;
   }
 
   async isRevoked(containerId: string): Promise<boolean> {
@@ -128,6 +149,11 @@ export class RedisVpnState implements VpnStateStore {
   async close(): Promise<void> {
     if (!this.#ownsConnection) return;
     await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  /** Waits for a replica to hold the write just made to `key` (see redis-replica-wait.ts). */
+  #durable(key: string, write: string): Promise<void> {
+    return waitForReplica(this.#redis, [key], this.#waitMs, this.#replicaWaits, write);
   }
 
   #guard<T>(pending: Promise<T>): Promise<T> {

@@ -13,7 +13,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { ContainerProcess } from '../support/container.ts';
-import type { Topology } from '../support/netns.ts';
+import type { Namespaces } from '../support/netns.ts';
 import { encodeSettings } from '../support/settings.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -39,7 +39,7 @@ export interface AgentContainerSpec {
 
 /** Starts the service, waits (bounded) until it listens, then runs the entrypoint. */
 export function startAgentContainer(
-  topology: Topology,
+  topology: Namespaces,
   ns: string,
   spec: AgentContainerSpec,
 ): ContainerProcess {

@@ -1,5 +1,5 @@
 /**
- * The end-to-end network topology (OPENVPN-NOTES.md), built from network namespaces only: nothing is
+ * The end-to-end network topology, built from network namespaces only: nothing is
  * added to the root namespace, the 10.250.0.0/24 underlay exists inside the test's namespaces alone.
  *
  *   createTopology({ containers: N, gatewayHostnames? }) -> Topology
@@ -14,6 +14,11 @@
  *     .destroy()                           kills everything started (process groups, then every PID left
  *                                          in the namespaces), deletes namespaces and /etc/netns dirs;
  *                                          idempotent, also runs on process exit
+ *
+ *   createNamespaceSet({ id, namespaces, containers, hosts(ns), wire() }) -> Namespaces
+ *                                        the same handle (exec, spawnIn, spawnContainer, track, destroy)
+ *                                        for any other layout (pool-topology.ts); hostsLines(),
+ *                                        addContainerUplink(ns) and newRunId() help build one
  *
  * Every namespace has `lo` up (with ::1), no IPv6 on its other interfaces, `/etc/netns/<ns>/hosts` (localhost, plus each gatewayHostname -> gwAddress)
  * and a resolv.conf pointing at 127.0.0.1 (lookups fail fast). Container namespaces get a default route
@@ -51,10 +56,9 @@ export interface TopologyOptions {
   gatewayHostnames?: string[];
 }
 
-export interface Topology {
+/** A set of test namespaces and what runs in them (createNamespaceSet). */
+export interface Namespaces {
   readonly id: string;
-  readonly gw: string;
-  readonly gwAddress: string;
   readonly containers: readonly ContainerNamespace[];
   readonly namespaces: readonly string[];
   exec(
@@ -67,6 +71,11 @@ export interface Topology {
   spawnContainer(ns: string, script: string, env?: Record<string, string>): ContainerProcess;
   track<T extends TrackedProcess>(process: T): T;
   destroy(): Promise<void>;
+}
+
+export interface Topology extends Namespaces {
+  readonly gw: string;
+  readonly gwAddress: string;
 }
 
 /** Every PID still inside a namespace, SIGKILLed; the namespace and its /etc/netns dir removed. */
@@ -119,32 +128,49 @@ function sweepAbandoned(): void {
 }
 
 function hostsFile(names: string[], gwAddress: string): string {
+  return hostsLines(names.length > 0 ? [[gwAddress, names]] : []);
+}
+
+/** An /etc/hosts text: localhost, then one line per (address, names) pair (several lines may share a name). */
+export function hostsLines(entries: [address: string, names: string[]][]): string {
   const lines = ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback'];
-  if (names.length > 0) lines.push(`${gwAddress} ${names.join(' ')}`);
+  for (const [address, names] of entries) if (names.length > 0) lines.push(`${address} ${names.join(' ')}`);
   return `${lines.join('\n')}\n`;
 }
 
-/** Builds the gateway namespace, N container namespaces and the bridge between them. */
-export async function createTopology(options: TopologyOptions): Promise<Topology> {
+const ip = (...args: string[]) => runCommand('ip', args);
+
+/** A container's uplink that goes nowhere: an unread tun device `up0` holding the default route. */
+export async function addContainerUplink(ns: string): Promise<void> {
+  await ip('-n', ns, 'tuntap', 'add', 'mode', 'tun', 'dev', 'up0');
+  await ip('-n', ns, 'link', 'set', 'up0', 'up');
+  await ip('-n', ns, 'addr', 'add', '10.252.0.2/24', 'dev', 'up0');
+  await ip('-n', ns, 'route', 'add', 'default', 'via', '10.252.0.1', 'dev', 'up0', 'onlink');
+}
+
+export interface NamespaceSetOptions {
+  id: string;
+  namespaces: string[];
+  containers: ContainerNamespace[];
+  /** The /etc/hosts text of a namespace. */
+  hosts: (ns: string) => string;
+  /** Connects the new namespaces (bridges, veths, addresses); a failure removes everything. */
+  wire: () => Promise<void>;
+}
+
+/**
+ * Creates a set of namespaces (owners recorded, lo up, hosts, resolv.conf, no IPv6 on new interfaces),
+ * wires them, and returns the handle that runs processes in them and removes them all.
+ */
+export async function createNamespaceSet(options: NamespaceSetOptions): Promise<Namespaces> {
   for (const [command, pkg] of [
     ['ip', 'iproute2'],
     ['unshare', 'util-linux'],
     ['nsenter', 'util-linux'],
   ] as const)
     requireCommand(command, pkg);
-  if (!Number.isInteger(options.containers) || options.containers < 0 || options.containers > MAX_CONTAINERS)
-    throw new Error(`containers must be an integer 0..${MAX_CONTAINERS}`);
   sweepAbandoned();
-
-  const id = randomBytes(3).toString('hex');
-  const gw = `gw-${id}`;
-  const gwAddress = `${UNDERLAY}.1`;
-  const containers = Array.from({ length: options.containers }, (_, i) => ({
-    index: i + 1,
-    ns: `uc${i + 1}-${id}`,
-    address: `${UNDERLAY}.${i + 2}`,
-  }));
-  const namespaces = [gw, ...containers.map((c) => c.ns)];
+  const { id, namespaces, containers } = options;
   const processes = new Set<TrackedProcess>();
   let destroyed = false;
 
@@ -157,35 +183,20 @@ export async function createTopology(options: TopologyOptions): Promise<Topology
   };
   process.once('exit', teardown);
 
-  const ip = (...args: string[]) => runCommand('ip', args);
   try {
     mkdirSync(OWNERS_DIR, { recursive: true });
-    const hosts = hostsFile(options.gatewayHostnames ?? [], gwAddress);
     for (const ns of namespaces) {
       writeFileSync(`${OWNERS_DIR}/${ns}`, String(process.pid));
       await ip('netns', 'add', ns);
       mkdirSync(`/etc/netns/${ns}`, { recursive: true });
-      writeFileSync(`/etc/netns/${ns}/hosts`, hosts);
+      writeFileSync(`/etc/netns/${ns}/hosts`, options.hosts(ns));
       writeFileSync(`/etc/netns/${ns}/resolv.conf`, 'nameserver 127.0.0.1\n');
       // IPv6 link-local addresses finishing DAD a second after link-up read as a "network change" to a
       // Chromium started meanwhile (ERR_NETWORK_CHANGED): interfaces created from here on get no IPv6.
       await runCommand('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
       await ip('-n', ns, 'link', 'set', 'lo', 'up');
     }
-    await ip('-n', gw, 'link', 'add', 'br0', 'type', 'bridge');
-    await ip('-n', gw, 'addr', 'add', `${gwAddress}/24`, 'dev', 'br0');
-    await ip('-n', gw, 'link', 'set', 'br0', 'up');
-    for (const c of containers) {
-      // Both ends are created inside namespaces: no interface ever appears in the root namespace.
-      await ip('-n', gw, 'link', 'add', `v${c.index}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', c.ns);
-      await ip('-n', gw, 'link', 'set', `v${c.index}`, 'master', 'br0', 'up');
-      await ip('-n', c.ns, 'addr', 'add', `${c.address}/24`, 'dev', 'eth0');
-      await ip('-n', c.ns, 'link', 'set', 'eth0', 'up');
-      await ip('-n', c.ns, 'tuntap', 'add', 'mode', 'tun', 'dev', 'up0');
-      await ip('-n', c.ns, 'link', 'set', 'up0', 'up');
-      await ip('-n', c.ns, 'addr', 'add', '10.252.0.2/24', 'dev', 'up0');
-      await ip('-n', c.ns, 'route', 'add', 'default', 'via', '10.252.0.1', 'dev', 'up0', 'onlink');
-    }
+    await options.wire();
   } catch (error) {
     teardown();
     throw error;
@@ -202,8 +213,6 @@ export async function createTopology(options: TopologyOptions): Promise<Topology
 
   return {
     id,
-    gw,
-    gwAddress,
     containers,
     namespaces,
     exec(ns, cmd, args, opts) {
@@ -226,4 +235,55 @@ export async function createTopology(options: TopologyOptions): Promise<Topology
       await Promise.race([Promise.all(exits), bounded]);
     },
   };
+}
+
+/** A run id for namespace names: 6 hex characters. */
+export const newRunId = (): string => randomBytes(3).toString('hex');
+
+/** Builds the gateway namespace, N container namespaces and the bridge between them. */
+export async function createTopology(options: TopologyOptions): Promise<Topology> {
+  if (!Number.isInteger(options.containers) || options.containers < 0 || options.containers > MAX_CONTAINERS)
+    throw new Error(`containers must be an integer 0..${MAX_CONTAINERS}`);
+  const id = newRunId();
+  const gw = `gw-${id}`;
+  const gwAddress = `${UNDERLAY}.1`;
+  const containers = Array.from({ length: options.containers }, (_, i) => ({
+    index: i + 1,
+    ns: `uc${i + 1}-${id}`,
+    address: `${UNDERLAY}.${i + 2}`,
+  }));
+  const hosts = hostsFile(options.gatewayHostnames ?? [], gwAddress);
+  const set = await createNamespaceSet({
+    id,
+    namespaces: [gw, ...containers.map((c) => c.ns)],
+    containers,
+    hosts: () => hosts,
+    async wire() {
+      await ip('-n', gw, 'link', 'add', 'br0', 'type', 'bridge');
+      await ip('-n', gw, 'addr', 'add', `${gwAddress}/24`, 'dev', 'br0');
+      await ip('-n', gw, 'link', 'set', 'br0', 'up');
+      for (const c of containers) {
+        // Both ends are created inside namespaces: no interface ever appears in the root namespace.
+        await ip(
+          '-n',
+          gw,
+          'link',
+          'add',
+          `v${c.index}`,
+          'type',
+          'veth',
+          'peer',
+          'name',
+          'eth0',
+          'netns',
+          c.ns,
+        );
+        await ip('-n', gw, 'link', 'set', `v${c.index}`, 'master', 'br0', 'up');
+        await ip('-n', c.ns, 'addr', 'add', `${c.address}/24`, 'dev', 'eth0');
+        await ip('-n', c.ns, 'link', 'set', 'eth0', 'up');
+        await addContainerUplink(c.ns);
+      }
+    },
+  });
+  return { ...set, gw, gwAddress };
 }

@@ -1,4 +1,4 @@
-/** The base64 SETTINGS value a platform passes to a container (LEGACY-PROTOCOL.md), for e2e containers. */
+/** The base64 SETTINGS value a platform passes to a container (docs/legacy-protocol.md), for e2e containers. */
 export interface SettingsSpec {
   containerId: string;
   projectId: string;

@@ -2,8 +2,10 @@
  * Standalone Stage 1 stand-in, for running inside a namespace:
  *   ip netns exec gw-<id> node_modules/.bin/tsx test/e2e/support/tls-terminator-main.ts \
  *     --listen 10.250.0.1:443 --upstream 127.0.0.1:8080 [--upstream unix:/path.sock] [--name host]... [--plain]
+ *     [--identity file.json]   ({cert, key} PEM: present that certificate instead of a new self-signed one)
  * Prints `listening https://<host>:<port>` (or http with --plain) once it accepts connections.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { startTlsTerminator, type Upstream } from './tls-terminator.ts';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     upstream: { type: 'string' },
     name: { type: 'string', multiple: true },
     plain: { type: 'boolean', default: false },
+    identity: { type: 'string' },
   },
 });
 const listen = HostPort.safeParse(values.listen);
@@ -44,6 +47,7 @@ const running = await startTlsTerminator({
   upstream: upstream.data,
   names: values.name ?? [],
   tls: !values.plain,
+  certificate: values.identity ? JSON.parse(readFileSync(values.identity, 'utf8')) : undefined,
 });
 console.log(`listening ${values.plain ? 'http' : 'https'}://${listen.data.host}:${running.port}`);
 for (const signal of ['SIGTERM', 'SIGINT'] as const)

@@ -26,6 +26,8 @@ export interface TerminatorOptions {
   names?: string[];
   /** false: plain HTTP front (no certificate). Default true. */
   tls?: boolean;
+  /** A certificate to present instead of a new self-signed one (a pool's fronts share one). */
+  certificate?: { cert: string; key: string };
 }
 
 export interface RunningTerminator {
@@ -118,7 +120,11 @@ export async function startTlsTerminator(options: TerminatorOptions): Promise<Ru
   };
   let server: Server;
   if (options.tls === false) server = createHttpServer(handler);
-  else server = createHttpsServer(await selfSignedCertificate(options.names ?? []), handler);
+  else
+    server = createHttpsServer(
+      options.certificate ?? (await selfSignedCertificate(options.names ?? [])),
+      handler,
+    );
   server.on('upgrade', (req, socket, head) => forwardUpgrade(upstream, req, socket, head));
 
   await new Promise<void>((resolve, reject) => {

@@ -3,7 +3,11 @@
  * gw's loopback (it outlives gateway restarts), the gateway as root with OpenVPN as its child, and the
  * Stage 1 TLS front on the underlay address :443 forwarding to the gateway's public listener.
  *
- *   startVpnGateway({ topology, domain, fqdn, env? }) -> Promise<VpnGateway>
+ *   startVpnGateway({ topology, domain, fqdn, env?, ns?, address?, redisUrl?, seed? }) -> Promise<VpnGateway>
+ *     ns, address: the namespace and underlay address (default topology.gw, topology.gwAddress)
+ *     redisUrl: a store elsewhere (a pool's); then no Redis is started in the namespace
+ *     seed(dataDir): called before the first start (a pool copies its shared development key in)
+ *     frontIdentity: a JSON {cert, key} file the TLS front presents (a pool's fronts share one)
  *     .start() / .stop() / .restart()   the gateway process only (same DATA_DIR, same Redis);
  *                                       start resolves once /readyz reports `vpn: ok`
  *     .token({containerId, projectId, orgId})   a container token signed with the gateway's dev key
@@ -27,7 +31,7 @@ import type { ContainerIdentity } from '../../../shared/protocol.ts';
 import { requireCommand } from '../../support/prerequisites.ts';
 import { curlIn, jsonIn, type Runner } from './curl-in.ts';
 import { startTlsTerminatorIn } from './front.ts';
-import type { Topology } from './netns.ts';
+import type { Namespaces, Topology } from './netns.ts';
 import { runCommand, type TrackedProcess } from './processes.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -39,10 +43,15 @@ const REDIS_PORT = 6379;
 const READY_WAIT_MS = 45_000;
 
 export interface VpnGatewayOptions {
-  topology: Topology;
+  topology: Namespaces & Partial<Pick<Topology, 'gw' | 'gwAddress'>>;
   domain: string;
   fqdn: string;
   env?: Record<string, string>;
+  ns?: string;
+  address?: string;
+  redisUrl?: string;
+  seed?: (dataDir: string) => void;
+  frontIdentity?: string;
 }
 
 export interface VpnGateway {
@@ -93,12 +102,17 @@ function findOpenvpn(root: number): number | null {
 }
 
 /** The certificate the TLS front presents for `fqdn`, as PEM (read with a TLS handshake inside gw). */
-async function frontCertificate(topology: Topology, fqdn: string): Promise<string> {
-  const script = `const s = require('node:tls').connect({ host: '${topology.gwAddress}', port: 443,
+async function frontCertificate(
+  topology: Namespaces,
+  ns: string,
+  address: string,
+  fqdn: string,
+): Promise<string> {
+  const script = `const s = require('node:tls').connect({ host: '${address}', port: 443,
     servername: '${fqdn}', rejectUnauthorized: false }, () => {
     process.stdout.write(s.getPeerX509Certificate().toString()); s.end(); });
   s.on('error', (e) => { console.error(e.message); process.exit(1); });`;
-  const out = await topology.exec(topology.gw, process.execPath, ['-e', script]);
+  const out = await topology.exec(ns, process.execPath, ['-e', script]);
   if (!out.stdout.includes('-----BEGIN CERTIFICATE-----'))
     throw new Error(`no certificate from the TLS front: ${out.stdout}${out.stderr}`);
   return out.stdout;
@@ -124,37 +138,44 @@ export async function startVpnGateway(options: VpnGatewayOptions): Promise<VpnGa
   ] as const)
     requireCommand(command, pkg);
   const { topology } = options;
-  const gw = topology.gw;
+  const gw = options.ns ?? topology.gw ?? '';
+  const address = options.address ?? topology.gwAddress ?? '';
   const dataDir = mkdtempSync(join(tmpdir(), 'dg-e2e-vpn-'));
+  options.seed?.(dataDir);
   const inGw: Runner = (cmd, args, opts) => topology.exec(gw, cmd, args, opts);
   const adminUrl = `http://127.0.0.1:${ADMIN_PORT}`;
+  const redisUrl = options.redisUrl ?? `redis://127.0.0.1:${REDIS_PORT}`;
 
-  const redisServer = topology.spawnIn(gw, 'redis-server', [
-    '--port',
-    String(REDIS_PORT),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dataDir,
-  ]);
-  await redisServer.waitForOutput('Ready to accept connections', 10_000);
+  const redisServer = options.redisUrl
+    ? undefined
+    : topology.spawnIn(gw, 'redis-server', [
+        '--port',
+        String(REDIS_PORT),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dataDir,
+      ]);
+  await redisServer?.waitForOutput('Ready to accept connections', 10_000);
 
   const env = {
     VPN_ENABLED: 'true',
-    VPN_LISTEN: topology.gwAddress,
+    VPN_LISTEN: address,
     VPN_PROTO: 'udp',
     GATEWAY_FQDN: options.fqdn,
     DOMAIN: options.domain,
-    REDIS_URL: `redis://127.0.0.1:${REDIS_PORT}`,
+    REDIS_URL: redisUrl,
     HOST: '127.0.0.1',
     PORT: String(PUBLIC_PORT),
     ADMIN_PORT: String(ADMIN_PORT),
     DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
+    // Stopped with SIGTERM: no drain grace unless a test asks for one.
+    DRAIN_GRACE: '0',
     ...options.env,
   };
   let gateway: TrackedProcess | undefined;
@@ -210,7 +231,7 @@ export async function startVpnGateway(options: VpnGatewayOptions): Promise<VpnGa
     },
     admin: (path, method = 'GET') => jsonIn(inGw, `${adminUrl}${path}`, { method }),
     async redis(...args) {
-      const out = await inGw('redis-cli', ['-p', String(REDIS_PORT), ...args]);
+      const out = await inGw('redis-cli', ['-u', redisUrl, ...args]);
       return out.stdout.trim();
     },
     async gatewayctl(...args) {
@@ -221,13 +242,13 @@ export async function startVpnGateway(options: VpnGatewayOptions): Promise<VpnGa
       return out.stdout;
     },
     openvpnPid: () => (gateway ? findOpenvpn(gateway.pid) : null),
-    frontCertificate: () => frontCertificate(topology, options.fqdn),
+    frontCertificate: () => frontCertificate(topology, gw, address, options.fqdn),
     output: () => gateway?.output() ?? '',
     async close() {
       try {
         await handle.stop();
       } finally {
-        await redisServer.kill();
+        await redisServer?.kill();
         rmSync(dataDir, { recursive: true, force: true });
       }
     },
@@ -235,8 +256,9 @@ export async function startVpnGateway(options: VpnGatewayOptions): Promise<VpnGa
 
   try {
     await startTlsTerminatorIn(topology, gw, {
-      listen: `${topology.gwAddress}:443`,
+      listen: `${address}:443`,
       upstream: `127.0.0.1:${PUBLIC_PORT}`,
+      identityFile: options.frontIdentity,
       names: [options.fqdn, `*.org-*.${options.domain}`, `*.${options.domain}`],
     });
     await handle.start();

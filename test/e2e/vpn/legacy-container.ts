@@ -11,7 +11,7 @@
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ContainerProcess } from '../support/container.ts';
-import type { Topology } from '../support/netns.ts';
+import type { Namespaces } from '../support/netns.ts';
 import { runCommand } from '../support/processes.ts';
 import { encodeSettings } from '../support/settings.ts';
 
@@ -39,7 +39,7 @@ export interface LegacyContainerSpec {
 }
 
 export function startLegacyContainer(
-  topology: Topology,
+  topology: Namespaces,
   ns: string,
   spec: LegacyContainerSpec,
 ): ContainerProcess {
@@ -56,7 +56,7 @@ export function startLegacyContainer(
 }
 
 /** The address OpenVPN gave the container (`ip -n <ns> addr show dev tun0`), or null without a tunnel. */
-export async function vpnAddressOf(topology: Topology, ns: string): Promise<string | null> {
+export async function vpnAddressOf(topology: Namespaces, ns: string): Promise<string | null> {
   topology.namespaces.includes(ns) || fail(`namespace ${ns} is not part of topology ${topology.id}`);
   const out = await runCommand('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'dev', 'tun0'], {
     allowFailure: true,

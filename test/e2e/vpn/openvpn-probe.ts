@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Topology } from '../support/netns.ts';
+import type { Namespaces } from '../support/netns.ts';
 
 export const PROBE_DEVICE = 'tunprobe';
 const WAIT_MS = 15_000;
@@ -39,7 +39,11 @@ const OUTCOMES: [RegExp, ProbeResult['outcome']][] = [
   [/Initialization Sequence Completed/, 'connected'],
 ];
 
-export async function probeConnect(topology: Topology, ns: string, input: ProbeInput): Promise<ProbeResult> {
+export async function probeConnect(
+  topology: Namespaces,
+  ns: string,
+  input: ProbeInput,
+): Promise<ProbeResult> {
   const dir = mkdtempSync(join(tmpdir(), 'dg-e2e-probe-'));
   try {
     for (const [name, content] of Object.entries(input.files)) {
