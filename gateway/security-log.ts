@@ -28,6 +28,11 @@ export const SecurityReason = {
   RevokedContainerRefused: 'revoked_container_refused',
   /** A registration whose upstream would be one of the gateway's own listeners. */
   OwnListenerRefused: 'own_listener_refused',
+  /**
+   * A request refused at the public listener before routing: a head that cannot be read, is ambiguous,
+   * too large or too slow, or that the front end does not take (CONNECT, a control character in a value).
+   */
+  EdgeRefused: 'edge_refused',
 } as const;
 
 export type SecurityReason = (typeof SecurityReason)[keyof typeof SecurityReason];
@@ -50,7 +55,10 @@ export function createSecurityLog(log: Logger, options: LineLimiterOptions = {})
   return {
     event(reason, fields) {
       totals.set(reason, (totals.get(reason) ?? 0) + 1);
-      if (limiter.admit(reason)) log.warn('security', { reason, ...fields });
+      if (!limiter.admit(reason)) return;
+      const line: Record<string, unknown> = { reason, ...fields };
+      line.reason = reason; // a field of the same name never hides it (and the reason stays first)
+      log.warn('security', line);
     },
     render() {
       const out = [

@@ -35,6 +35,7 @@ export function createDecider(cache: RouteCache, domain: string, liveness: Liven
           hostname,
           service: route.service,
           retryAfterSeconds: RETRY_AFTER_SECONDS,
+          ...(route.lastWatchdog === null ? {} : { lastSeen: route.lastWatchdog }),
         },
         route,
       };

@@ -109,6 +109,14 @@ export class ProxyMetrics {
       `gateway_route_changes_total ${c.changes}`,
     );
     out.push(
+      '# HELP gateway_route_cache_stale_total Route lookups answered from a route past its TTL because the store could not be asked (stale-if-error, ROUTE_STALE_MAX).',
+      '# TYPE gateway_route_cache_stale_total counter',
+      `gateway_route_cache_stale_total ${c.stale}`,
+      '# HELP gateway_route_cache_reconciles_total Reconciles of the route cache with the store (after a reconnect or a gap in the change feed).',
+      '# TYPE gateway_route_cache_reconciles_total counter',
+      `gateway_route_cache_reconciles_total ${c.resyncs}`,
+    );
+    out.push(
       '# HELP gateway_upstream_errors_total Failed upstream exchanges by error code.',
       '# TYPE gateway_upstream_errors_total counter',
     );

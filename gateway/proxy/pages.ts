@@ -32,6 +32,8 @@ export interface ProxyErrorInfo {
   hostname?: string;
   service?: string;
   retryAfterSeconds?: number;
+  /** An offline container's last watchdog (epoch ms); absent when it never sent one (still starting). */
+  lastSeen?: number;
 }
 
 const ESCAPES: Record<string, string> = {
@@ -41,10 +43,20 @@ const ESCAPES: Record<string, string> = {
   '"': '&quot;',
   "'": '&#39;',
 };
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+
+/** `2024-05-01 12:03:04 UTC`: the page shows no local time (it has no script). */
+const utc = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 
 const TEXT: Partial<
-  Record<ErrorCode, { status: number; title: string; message: (i: ProxyErrorInfo) => string }>
+  Record<
+    ErrorCode,
+    {
+      status: number;
+      title: string | ((i: ProxyErrorInfo) => string);
+      message: (i: ProxyErrorInfo) => string;
+    }
+  >
 > = {
   [ErrorCode.NoRoute]: {
     status: 404,
@@ -53,9 +65,12 @@ const TEXT: Partial<
   },
   [ErrorCode.ContainerOffline]: {
     status: 503,
-    title: 'Starting up…',
+    // Never seen (no watchdog yet): starting. Seen, then silent: offline since its last watchdog.
+    title: (i) => (i.lastSeen === undefined ? 'Starting up…' : 'Offline'),
     message: (i) =>
-      `The container behind ${i.hostname ?? 'this address'} is offline. This page retries by itself.`,
+      i.lastSeen === undefined
+        ? `The container behind ${i.hostname ?? 'this address'} is starting: it has not reported yet. This page retries by itself.`
+        : `The container behind ${i.hostname ?? 'this address'} has been offline since ${utc(i.lastSeen)} (its last heartbeat). This page retries by itself.`,
   },
   [ErrorCode.UpstreamRefused]: {
     status: 502,
@@ -115,6 +130,7 @@ export function errorAnswer(info: ProxyErrorInfo, html: boolean, offer?: SignOut
     message: () => 'Something went wrong in the gateway.',
   };
   const message = text.message(info);
+  const title = typeof text.title === 'string' ? text.title : text.title(info);
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
   // A store outage is answered 503 with Retry-After whichever path met it.
   const retryAfter =
@@ -122,7 +138,7 @@ export function errorAnswer(info: ProxyErrorInfo, html: boolean, offer?: SignOut
   if (retryAfter) headers['retry-after'] = String(retryAfter);
   if (html) {
     headers['content-type'] = 'text/html; charset=utf-8';
-    return { status: text.status, headers, body: page(text.title, message, retryAfter, offer) };
+    return { status: text.status, headers, body: page(title, message, retryAfter, offer) };
   }
   headers['content-type'] = 'application/json';
   return { status: text.status, headers, body: JSON.stringify({ error: { code: info.code, message } }) };

@@ -1,4 +1,7 @@
-/** Security log lines for what a request's header scan took out: reserved names, a non-WebSocket Upgrade. */
+/**
+ * Security log lines for what a request's header scan found: reserved names taken out, a non-WebSocket
+ * Upgrade, an ambiguous request refused.
+ */
 import { type SecurityLog, SecurityReason } from '../security-log.ts';
 import type { ScannedRequest } from './headers.ts';
 
@@ -20,4 +23,14 @@ export function reportScan(security: SecurityLog, scanned: ScannedRequest, plain
       headers: scanned.dropped.slice(0, NAMES_LOGGED).map((name) => name.slice(0, 64)),
     });
   if (plain && scanned.upgrade) security.event(SecurityReason.UpgradeNotRelayed, { requestId, host });
+}
+
+/** An ambiguous request (two lengths, a length with chunks, an unknown coding) refused: `edge_refused`. */
+export function reportAmbiguous(security: SecurityLog, scanned: ScannedRequest): void {
+  security.event(SecurityReason.EdgeRefused, {
+    status: 400,
+    refusal: 'ambiguous request framing',
+    peer: scanned.peerAddress,
+    requestId: scanned.requestId,
+  });
 }

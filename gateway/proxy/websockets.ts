@@ -9,8 +9,11 @@ export interface OpenWebSocket {
   route: Route;
   /** Epoch ms when the session that opened it ends: it is closed then. */
   expiresAt?: number;
-  /** Closes both sides (a WebSocket close frame "going away" to the client where possible). */
-  close(): void;
+  /**
+   * Closes both sides (a WebSocket close frame "going away" to the client where possible); `reason` is
+   * the close frame's reason where the runtime sends one (default: the route changed).
+   */
+  close(reason?: string): void;
 }
 
 const sameTarget = (a: Route, b: Route | null) =>
@@ -59,6 +62,13 @@ export class WebSocketRegistry {
   closeContainer(containerId: string): void {
     for (const set of this.#byHost.values())
       for (const ws of set) if (ws.route.containerId === containerId) ws.close();
+  }
+
+  /** Closes every open WebSocket with 1001 (Going Away): the gateway is draining. Returns how many. */
+  closeAll(reason: string): number {
+    const open = [...this.#byHost.values()].flatMap((set) => [...set]);
+    for (const ws of open) ws.close(reason);
+    return open.length;
   }
 
   async #recheck(hosts: readonly string[]): Promise<void> {

@@ -22,12 +22,16 @@ export async function sweepSilentContainers(
   return removed;
 }
 
-/** Sweeps every `intervalMs`; returns a stop function. */
+/**
+ * Sweeps every `intervalMs`; returns a stop function. `onRemoved` is told the removed ids (the OpenID
+ * Connect provider deletes their clients).
+ */
 export function startRetention(
   store: Store,
   retentionMs: number,
   log: Logger,
   intervalMs = 600_000,
+  onRemoved?: (containerIds: string[]) => Promise<unknown>,
 ): () => void {
   let failing = false;
   const timer = setInterval(() => {
@@ -35,6 +39,8 @@ export function startRetention(
       (removed) => {
         failing = false;
         if (removed.length > 0) log.info('removed silent containers', { count: removed.length, retentionMs });
+        if (removed.length > 0 && onRemoved)
+          onRemoved(removed).catch(() => log.warn("could not delete the removed containers' OIDC clients"));
       },
       () => {
         // One line per outage: the store's health says when it is back.

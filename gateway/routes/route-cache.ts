@@ -214,7 +214,8 @@ export class RouteCache {
   }
 
   #apply(change: StoreChange): void {
-    if (change.kind === 'revoked') return; // its routes were removed by their own change
+    // A revocation's routes were removed by their own change; pool changes never touch routes.
+    if (change.kind === 'revoked' || change.kind === 'location' || change.kind === 'pool') return;
     if (change.kind === 'resync') {
       this.#reconciles.request();
       return;

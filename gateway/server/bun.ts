@@ -8,8 +8,11 @@
  */
 import { plainAddress } from '../control/env.ts';
 import type { Gateway } from '../gateway.ts';
-import { createFetchProxy, isContainerHost, isWebSocketUpgrade, type UpstreamInit } from './fetch-proxy.ts';
+import { clientStays } from './bun-pipelining.ts';
+import { type EdgeRules, edgeRefusal, refuseAtEdge } from './edge-check.ts';
+import { createFetchProxy, type UpstreamInit } from './fetch-proxy.ts';
 import type { RunningServer } from './listener.ts';
+import { isContainerHost, isWebSocketUpgrade } from './public-dispatch.ts';
 import { createWebSocketRelay, MAX_BUFFERED_BYTES, type Relay } from './web-socket-relay.ts';
 
 interface BunServerWebSocket {
@@ -73,6 +76,8 @@ function idleAfter(answer: Response, request: Request, server: BunServer, idleSe
   return new Response(answer.body.pipeThrough(new TransformStream({ flush: rearm })), answer);
 }
 
+const BUN_RULES: EdgeRules = { runtime: 'bun' };
+
 export async function startBun(gateway: Gateway): Promise<RunningServer> {
   const { config, control, admin, proxy } = gateway;
   const idleSeconds = Math.max(1, Math.round(config.CLIENT_IDLE_TIMEOUT / 1000));
@@ -87,6 +92,7 @@ export async function startBun(gateway: Gateway): Promise<RunningServer> {
     trustedProxies: config.TRUSTED_PROXIES,
     keepUnderscores: config.UNDERSCORE_HEADERS === 'keep',
     headersTimeoutMs: config.UPSTREAM_HEADERS_TIMEOUT,
+    clientStays,
   });
   const NativeWebSocket = WebSocket as unknown as BunWebSocket;
   const relay = createWebSocketRelay(
@@ -104,7 +110,10 @@ export async function startBun(gateway: Gateway): Promise<RunningServer> {
     // control app limits its own bodies).
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     fetch: (request, server) => {
+      // What the Node front end refuses and Bun.serve lets through (CONNECT, DEL in a value).
+      const refused = edgeRefusal(request, BUN_RULES);
       const remoteAddress = plainAddress(server.requestIP(request)?.address);
+      if (refused) return refuseAtEdge(proxy.security, refused, remoteAddress);
       if (!isContainerHost(request.headers.get('host')))
         return control.fetch(request, { remoteAddress, listener: 'public' });
       // No idle cut-off for proxied exchanges (SSE, long polls, slow uploads); Bun's default is 10 s.

@@ -10,8 +10,10 @@
  */
 import { plainAddress } from '../control/env.ts';
 import type { Gateway } from '../gateway.ts';
-import { createFetchProxy, isContainerHost, isWebSocketUpgrade, type UpstreamInit } from './fetch-proxy.ts';
+import { type EdgeRules, edgeRefusal, refuseAtEdge } from './edge-check.ts';
+import { createFetchProxy, type UpstreamInit } from './fetch-proxy.ts';
 import type { RunningServer } from './listener.ts';
+import { isContainerHost, isWebSocketUpgrade } from './public-dispatch.ts';
 import { type AcceptClient, createWebSocketRelay, type Relay } from './web-socket-relay.ts';
 
 interface DenoServer {
@@ -97,16 +99,24 @@ export async function startDeno(gateway: Gateway): Promise<RunningServer> {
     fetchProxy,
   );
   const quiet = () => {};
+  let hostless = '';
+  const rules: EdgeRules = { runtime: 'deno', hostlessUrl: () => hostless };
   const publicServer = Deno.serve(
     { port: config.PORT, hostname: config.HOST, onListen: quiet },
     (request, info) => {
+      // What the Node front end refuses and Deno.serve lets through (CONNECT, OPTIONS *, absolute-form
+      // targets naming another host, HTTP/2 with prior knowledge).
+      const refused = edgeRefusal(request, rules);
       const remoteAddress = plainAddress(info.remoteAddr.hostname);
+      if (refused) return refuseAtEdge(proxy.security, refused, remoteAddress);
       if (!isContainerHost(request.headers.get('host')))
         return control.fetch(request, { remoteAddress, listener: 'public' });
       if (!isWebSocketUpgrade(request)) return fetchProxy.handleRequest(request, remoteAddress);
       return relay.handleUpgrade(request, remoteAddress, acceptWith(request));
     },
   );
+  // Deno names a request without Host by `localhost` and the listening port (measured on Deno 2.9).
+  hostless = `http://localhost:${publicServer.addr.port}/`;
   const adminServer = Deno.serve(
     { port: config.ADMIN_PORT, hostname: config.ADMIN_HOST, onListen: quiet },
     (request) => admin.fetch(request),

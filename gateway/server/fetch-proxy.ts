@@ -11,8 +11,9 @@ import type { Outcome } from '../proxy/gated.ts';
 import { type ForwardContext, type ScannedRequest, scanRequestHeaders } from '../proxy/headers.ts';
 import { errorAnswer, headerPairs, type ProxyErrorAnswer, wantsHtml } from '../proxy/pages.ts';
 import { filterResponseHeaders } from '../proxy/response-headers.ts';
-import { reportScan } from '../proxy/scan-report.ts';
+import { reportAmbiguous, reportScan } from '../proxy/scan-report.ts';
 import type { ResolvedRoute } from '../store/store.ts';
+import { GET_BODY_REFUSED } from './edge-check.ts';
 import { answerBodies } from './watched-body.ts';
 
 /** `RequestInit` plus `duplex`, which streaming request bodies need (not in TypeScript's DOM lib yet). */
@@ -36,6 +37,11 @@ export interface FetchProxyDeps extends ProxyParts {
    * sends anyway passes through untouched.
    */
   fetchDecodes: boolean;
+  /**
+   * Resolves false when the client is gone before anything was sent upstream (Bun: a request pipelined
+   * behind this one made Bun.serve close the connection, see `bun-pipelining.ts`); nothing is forwarded.
+   */
+  clientStays?: (request: Request) => Promise<boolean>;
 }
 
 /** A decision to forward, with what the access gate adds (the client's cookies minus ours, identity). */
@@ -178,6 +184,11 @@ export function createFetchProxy(deps: FetchProxyDeps) {
     started: number,
   ): Promise<Response> {
     const route = outcome.forward;
+    // fetch cannot send a body on GET or HEAD: dropping it would forward another request (issue 20).
+    if (scanned.hasBody && (request.method === 'GET' || request.method === 'HEAD'))
+      return answer(GET_BODY_REFUSED, started, request, scanned, { code: ErrorCode.BadRequest, route }, true);
+    if (deps.clientStays && !(await deps.clientStays(request)))
+      return answer(CLIENT_LEFT, started, request, scanned, { route, cut: 'client' });
     activity.touch(route.containerId);
     const origin = `http://${route.upstream}:${route.port}`;
     const deadline = new AbortController();
@@ -187,7 +198,7 @@ export function createFetchProxy(deps: FetchProxyDeps) {
       if (!answered) timer = setTimeout(() => deadline.abort(TIMED_OUT), headersTimeoutMs);
     };
     let body: ReadableStream<Uint8Array> | null = null;
-    if (scanned.hasBody && request.body && request.method !== 'GET' && request.method !== 'HEAD') {
+    if (scanned.hasBody && request.body) {
       // The headers deadline starts once the upload is complete: a long upload is not a slow upstream.
       body = request.body.pipeThrough(new TransformStream({ flush: arm }));
     } else arm();
@@ -251,6 +262,7 @@ export function createFetchProxy(deps: FetchProxyDeps) {
     if (scanned.dropped !== undefined || (scanned.upgrade && !upgrade))
       reportScan(deps.security, scanned, !upgrade);
     if (scanned.ambiguous) {
+      reportAmbiguous(deps.security, scanned);
       const answer = errorAnswer({ code: ErrorCode.BadRequest }, false);
       return { scanned, outcome: { answer, code: ErrorCode.BadRequest } };
     }
@@ -281,19 +293,3 @@ export function createFetchProxy(deps: FetchProxyDeps) {
 }
 
 export type FetchProxy = ReturnType<typeof createFetchProxy>;
-
-/** Whether a Host header names a container (`uc-...`): those go to the proxy, the rest to the control app. */
-export function isContainerHost(host: string | null): boolean {
-  return (
-    host !== null &&
-    host.length > 3 &&
-    (host.charCodeAt(0) | 0x20) === 0x75 &&
-    (host.charCodeAt(1) | 0x20) === 0x63 &&
-    host.charCodeAt(2) === 0x2d
-  );
-}
-
-/** Whether a Request asks for a WebSocket. */
-export function isWebSocketUpgrade(request: Request): boolean {
-  return request.headers.get('upgrade')?.toLowerCase() === 'websocket';
-}

@@ -1,11 +1,11 @@
 /**
  * Node forwarding: undici `dispatch` with a raw handler (no intermediate objects) on a keep-alive pool
- * per upstream, streaming both ways with back-pressure; WebSockets in node-upgrade.ts. Everything
- * configurable was prepared at start; per request: one header pass, two Map lookups (route, session),
- * one dispatch, and a place in the answer-deadline list (answer-deadlines.ts: undici's own headers timer
- * is not used).
+ * per upstream, streaming both ways with back-pressure. WebSocket handshakes go on connections of
+ * their own (upstream-handshake.ts), their relay in node-upgrade.ts. Everything configurable was
+ * prepared at start; per request: one header pass, two Map lookups (route, session), one dispatch, and
+ * a place in the answer-deadline list (answer-deadlines.ts: undici's own headers timer is not used).
  */
-import type { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
 import { ErrorCode } from '../../shared/errors.ts';
 import { plainAddress } from '../control/env.ts';
 import type { ProxyParts } from '../gateway.ts';
@@ -13,7 +13,7 @@ import { CLIENT_LEFT } from '../proxy/access-log.ts';
 import type { GatedRequest, Outcome } from '../proxy/gated.ts';
 import { type ForwardContext, type ScannedRequest, scanRequestHeaders } from '../proxy/headers.ts';
 import { errorAnswer, type ProxyErrorAnswer, wantsHtml } from '../proxy/pages.ts';
-import { reportScan } from '../proxy/scan-report.ts';
+import { reportAmbiguous, reportScan } from '../proxy/scan-report.ts';
 import type { UpstreamPools } from '../proxy/upstreams.ts';
 import type { ResolvedRoute } from '../store/store.ts';
 import type { AnswerDeadlines } from './answer-deadlines.ts';
@@ -22,6 +22,7 @@ import type { Http1Request } from './http1/request.ts';
 import type { Http1Response } from './http1/response.ts';
 import { ResponseRelay } from './node-relay.ts';
 import { UpgradeRelay } from './node-upgrade.ts';
+import { sendHandshake } from './upstream-handshake.ts';
 
 export interface NodeProxyDeps extends ProxyParts {
   pools: UpstreamPools;
@@ -31,6 +32,10 @@ export interface NodeProxyDeps extends ProxyParts {
   /** UNDERSCORE_HEADERS=keep. */
   keepUnderscores: boolean;
   bodyTimeoutMs: number;
+  /** UPSTREAM_CONNECT_TIMEOUT, for WebSocket handshakes (their own connections, not the pools'). */
+  connectTimeoutMs: number;
+  /** How handshake connections read (`SharedReads.streamed`). */
+  reads: OnReadOpts;
 }
 
 /** Maps an upstream failure to the error a person sees. */
@@ -185,6 +190,7 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     const scanned = scanRequestHeaders(req.rawHeaders, forwardContext(req));
     if (scanned.dropped !== undefined || scanned.upgrade) reportScan(deps.security, scanned, true);
     if (scanned.ambiguous) {
+      reportAmbiguous(deps.security, scanned);
       res.keepAlive = false;
       send(res, errorAnswer({ code: ErrorCode.BadRequest }, false), started, req, scanned, BAD_REQUEST);
       return;
@@ -215,20 +221,19 @@ export function createNodeProxy(deps: NodeProxyDeps) {
   ): void {
     const route = outcome.forward;
     activity.touch(route.containerId);
-    const origin = `http://${route.upstream}:${route.port}`;
     const { expiresAt } = outcome;
     const relay = new UpgradeRelay(handshake, deps, expiresAt, relayFailed, scanned, route, req.url, started);
-    pools.get(origin, Date.now()).dispatch(
+    sendHandshake(
       {
-        origin,
-        method: 'GET',
+        host: route.upstream,
+        port: route.port,
         path: req.url,
         headers: upstreamHeaders(scanned, outcome),
-        upgrade: 'websocket',
-        headersTimeout: 0, // answerDeadlines keeps it
-        bodyTimeout: deps.bodyTimeoutMs,
+        connectTimeoutMs: deps.connectTimeoutMs,
+        bodyTimeoutMs: deps.bodyTimeoutMs, // the answer head's deadline is answerDeadlines'
+        reads: deps.reads,
       },
-      relay as never,
+      relay,
     );
   }
 
@@ -239,6 +244,7 @@ export function createNodeProxy(deps: NodeProxyDeps) {
     const scanned = scanRequestHeaders(req.rawHeaders, forwardContext(req));
     if (scanned.dropped !== undefined) reportScan(deps.security, scanned, false);
     if (scanned.ambiguous || req.method !== 'GET') {
+      if (scanned.ambiguous) reportAmbiguous(deps.security, scanned);
       send(
         handshake.response(),
         errorAnswer({ code: ErrorCode.BadRequest }, false),

@@ -1,7 +1,8 @@
 /**
- * Node WebSocket relay: `dispatch({upgrade: 'websocket'})` to the upstream, then raw bytes piped both
- * ways. An app that answers the handshake with anything but 101 is answered like any request (the
- * `ResponseRelay` path: headers cleaned, body streamed, the same deadline), and the connection closes.
+ * Node WebSocket relay: the handshake sent on a connection of its own (`upstream-handshake.ts`), then
+ * raw bytes piped both ways. An app that answers the handshake with anything but 101 is answered like
+ * any request (the `ResponseRelay` path: headers cleaned, body streamed, the same deadline), and the
+ * connection closes.
  */
 import type { Duplex } from 'node:stream';
 import type { ClosedBy } from '../proxy/access-log.ts';
@@ -13,6 +14,7 @@ import { type SecurityLog, SecurityReason } from '../security-log.ts';
 import type { ResolvedRoute } from '../store/store.ts';
 import type { HandshakeSocket } from './handshake-socket.ts';
 import { type RelayDeps, ResponseRelay, type UpstreamError } from './node-relay.ts';
+import { yieldingPipe } from './yielding-pipe.ts';
 
 const WS_GOING_AWAY = Buffer.from([0x88, 0x02, 0x03, 0xe9]); // close frame, code 1001
 
@@ -92,8 +94,7 @@ export class UpgradeRelay extends ResponseRelay {
     const byUpstream = () => finish('upstream');
     client.on('close', byClient).on('error', byClient);
     upstream.on('close', byUpstream).on('error', byUpstream);
-    client.on('data', () => activity.touch(route.containerId));
-    upstream.pipe(client);
-    client.pipe(upstream);
+    yieldingPipe(upstream, client);
+    yieldingPipe(client, upstream, () => activity.touch(route.containerId));
   }
 }

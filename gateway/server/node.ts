@@ -9,6 +9,7 @@ import { getRequestListener } from '@hono/node-server';
 import { plainAddress } from '../control/env.ts';
 import type { Gateway } from '../gateway.ts';
 import { UpstreamPools } from '../proxy/upstreams.ts';
+import { SecurityReason } from '../security-log.ts';
 import { AnswerDeadlines } from './answer-deadlines.ts';
 import { serveFetch } from './http1/fetch-bridge.ts';
 import type { Http1Request } from './http1/request.ts';
@@ -65,6 +66,8 @@ export async function startNode(gateway: Gateway): Promise<RunningServer> {
     trustedProxies: config.TRUSTED_PROXIES,
     keepUnderscores: config.UNDERSCORE_HEADERS === 'keep',
     bodyTimeoutMs: config.UPSTREAM_BODY_TIMEOUT,
+    connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT,
+    reads: reads.streamed,
   });
   const controlHandler = serveFetch(
     (request, remoteAddress) =>
@@ -77,6 +80,12 @@ export async function startNode(gateway: Gateway): Promise<RunningServer> {
       headersTimeoutMs: config.CLIENT_HEADERS_TIMEOUT,
       keepAliveTimeoutMs: config.CLIENT_IDLE_TIMEOUT,
       reads,
+      onRefused: (status, reason, peer) =>
+        proxy.security.event(SecurityReason.EdgeRefused, {
+          status,
+          refusal: reason,
+          peer: plainAddress(peer),
+        }),
     },
     {
       request: (req, res) =>

@@ -93,7 +93,7 @@ export class Relay {
     this.#unregister = websockets.add({
       route: this.route,
       expiresAt: this.expiresAt,
-      close: () => this.#finish(GOING_AWAY, 'route changed', 'gateway'),
+      close: (reason) => this.#finish(GOING_AWAY, reason ?? 'route changed', 'gateway'),
     });
     for (const data of this.#pending) this.#toClient(data);
     this.#pending = [];

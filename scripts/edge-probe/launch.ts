@@ -119,6 +119,7 @@ export async function launchGateway(runtime: Runtime, cleanup: Cleanup, root = R
     LOGIN_URL: loginUrl,
     UPSTREAM_HEADERS_TIMEOUT: '3s',
     CLIENT_HEADERS_TIMEOUT: '2s',
+    DRAIN_GRACE: '0',
   });
   const [cmd, ...args] = COMMANDS[runtime];
   const child = spawn(cmd as string, args, {

@@ -163,7 +163,8 @@ export function proxySuite(runtime: Runtime): void {
       const page = await get(hostOf('sleepy'), '/', { 'sec-fetch-mode': 'navigate' });
       expect(page.statusCode).toBe(503);
       expect(Number(page.headers['retry-after'])).toBeGreaterThan(0);
-      expect(await page.body.text()).toMatch(/http-equiv="refresh"[\s\S]*offline/);
+      // Never sent a watchdog: starting, not "offline since" (test/proxy/offline-page.test.ts).
+      expect(await page.body.text()).toMatch(/http-equiv="refresh"[\s\S]*is starting/);
       const json = await get(hostOf('sleepy'), '/', { 'sec-fetch-mode': 'cors' });
       expect(json.statusCode).toBe(503);
       expect(await json.body.json()).toMatchObject({ error: { code: 'GW_ERR_CONTAINER_OFFLINE' } });

@@ -25,6 +25,8 @@ export interface ConnectionContext {
   /** Where sockets read into, when the runtime allows a buffer shared by all connections. */
   readonly reads: SharedReads;
   forget(connection: Http1Connection): void;
+  /** Told of every request refused here (the security log's `edge_refused`). */
+  onRefused?(status: number, reason: string, remoteAddress: string): void;
 }
 
 /** Pipelined bytes read ahead while a request is in flight before the socket pauses. */
@@ -266,6 +268,7 @@ export class Http1Connection implements ResponseOwner {
     this.#phase = Phase.Gone;
     this.#ahead.take();
     this.timer = Timer.None;
+    this.context.onRefused?.(status, error.reason, this.#remoteAddress);
     if (this.socket.writable) this.socket.end(refusal(status, error.reason, this.context.date), 'latin1');
     else this.socket.destroy();
     return false;

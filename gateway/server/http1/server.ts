@@ -16,6 +16,8 @@ export interface Http1ServerOptions extends Partial<HeadLimits> {
   keepAliveTimeoutMs: number;
   /** Where connections read into (default: a buffer of this server's own). */
   reads?: SharedReads;
+  /** Told of every request refused by the front end: status, reason, the peer's address. */
+  onRefused?(status: number, reason: string, remoteAddress: string): void;
 }
 
 export interface Http1Server {
@@ -34,6 +36,7 @@ export function createHttp1Server(options: Http1ServerOptions, handlers: Http1Ha
     date: new Date().toUTCString(),
     reads: options.reads ?? new SharedReads(),
     forget: (connection) => connections.delete(connection),
+    onRefused: options.onRefused,
   };
   const headTicks = options.headersTimeoutMs > 0 ? Math.ceil(options.headersTimeoutMs / interval) : Infinity;
   const idleTicks = Math.ceil(options.keepAliveTimeoutMs / interval);
