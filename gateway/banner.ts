@@ -1,16 +1,19 @@
 /** What `npm start` prints once listening: where things are and what to do next. */
 import type { Config } from './config.ts';
 import type { RunningServer } from './server/listener.ts';
+import { describeTarget } from './store/redis-target.ts';
 
 const EXAMPLE_ORG = '0b7e6a5c-3f1e-4d2a-9c8b-1a2b3c4d5e6f';
 const EXAMPLE_PROJECT = '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a';
-
-/** A Redis URL without its password. */
-const redacted = (url: string) => url.replace(/\/\/([^@/]*)@/, '//***@');
+/** gatewayctl's default admin API port (scripts/gatewayctl/admin-api.ts). */
+const DEFAULT_ADMIN_PORT = 9090;
 
 export function banner(config: Config, server: RunningServer, runtime: string, devKey: boolean): string {
   const base = `http://localhost:${server.publicPort}`;
   const dataEnv = config.DATA_DIR === '.data' ? '' : `DATA_DIR=${config.DATA_DIR} `;
+  // gatewayctl reads the documented default admin port unless told: name this gateway's when it differs.
+  const adminFlag =
+    server.adminPort === DEFAULT_ADMIN_PORT ? '' : ` --admin http://127.0.0.1:${server.adminPort}`;
   const event = (json: string) =>
     `curl -s -X POST ${base}/collab/event -H "Authorization: $TOKEN" -H 'Content-Type: application/json' -d '${json}'`;
   const lines = [
@@ -24,7 +27,7 @@ export function banner(config: Config, server: RunningServer, runtime: string, d
       : [
           '  vpn              off (VPN_ENABLED=true to run OpenVPN; containers then reach the gateway through it)',
         ]),
-    `  store            ${config.REDIS_URL ? redacted(config.REDIS_URL) : 'embedded in-memory store (set REDIS_URL to use Redis)'}`,
+    `  store            ${config.redis ? describeTarget(config.redis) : 'embedded in-memory store (set REDIS_URL to use Redis)'}`,
     `  container tokens ${devKey ? `development key in ${config.DATA_DIR}/dev-signing-key.json` : 'platform key (JWT_PUBLIC_KEY / JWKS_URL)'}`,
     '',
   ];
@@ -34,7 +37,7 @@ export function banner(config: Config, server: RunningServer, runtime: string, d
       `  TOKEN=$(${dataEnv}npx gatewayctl token --container demo --project ${EXAMPLE_PROJECT} --org ${EXAMPLE_ORG})`,
       `  ${event('{"event":{"type":"user-container:map-http-service","port":8000,"name":"web"}}')}`,
       `  ${event('{"event":{"type":"user-container:watchdog","system":{}}}')}`,
-      `  ${dataEnv}npx gatewayctl routes`,
+      `  ${dataEnv}npx gatewayctl routes${adminFlag}`,
       '',
     );
   }

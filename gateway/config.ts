@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ErrorCode, GatewayError } from '../shared/errors.ts';
 import { parseDuration } from './duration.ts';
+import { type RedisTarget, redisTargetOf, redisTargetShape, targetMixError } from './store/redis-target.ts';
 
 const port = (what: string) => z.coerce.number({ error: what }).int(what).min(1, what).max(65535, what);
 /** A whole number from `min` to `max`, named in the error as `what`. */
@@ -36,7 +37,8 @@ const EnvSchema = z.object({
   ADMIN_PORT: port('a TCP port from 1 to 65535').default(9090),
   ADMIN_HOST: z.string().min(1, 'an address to bind the admin listener').default('127.0.0.1'),
   ADMIN_TOKEN: z.string().min(16, 'at least 16 characters of random secret').optional(),
-  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'a redis:// or rediss:// URL' }).optional(),
+  /** REDIS_URL, or REDIS_SENTINELS + REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES (store/redis-target.ts). */
+  ...redisTargetShape,
   DOMAIN: z
     .string()
     .regex(
@@ -49,6 +51,13 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-"')
     .optional(),
+  /** How the pool's other gateways reach this one (issue 16); unset: peers route nothing to it. */
+  BACKBONE_ADDRESS: z.ipv4({ error: 'an IPv4 address of this gateway on the backbone' }).optional(),
+  /** Where containers reach this gateway's OpenVPN; unset: GATEWAY_FQDN's host and VPN_PORT. */
+  VPN_REMOTE: hostnameLike.optional(),
+  POOL_HEARTBEAT: duration('a duration such as 2s').default(2_000),
+  /** Unset: three heartbeats. */
+  POOL_DEAD_AFTER: duration('a duration such as 6s').optional(),
   JWT_PUBLIC_KEY: z
     .string()
     .includes('BEGIN PUBLIC KEY', { error: 'a PEM public key (-----BEGIN PUBLIC KEY-----)' })
@@ -88,6 +97,18 @@ const EnvSchema = z.object({
   ROUTE_STALE_MAX: duration('a duration such as 10m').default(600_000),
   STORE_TIMEOUT: duration('a duration such as 1s').default(1_000),
   ACTIVITY_FLUSH_INTERVAL: duration('a duration such as 30s').default(30_000),
+  /** SIGTERM: how long a draining gateway keeps serving (with /readyz failing) before it closes; 0: none. */
+  DRAIN_GRACE: z
+    .string()
+    .transform((text, ctx) => {
+      const ms = text === '0' ? 0 : parseDuration(text);
+      if (ms === undefined || ms > 3_600_000) {
+        ctx.addIssue({ code: 'custom', message: 'a duration such as 10s (at most 1h), or 0 for none' });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .default(10_000),
   TRUSTED_PROXIES: z
     .string()
     .regex(/^[0-9a-fA-F.:]+(,[0-9a-fA-F.:]+)*$/, 'a comma-separated list of IP addresses')
@@ -139,9 +160,16 @@ export type Env = z.input<typeof EnvSchema>;
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
 type Parsed = z.output<typeof EnvSchema>;
 
-export interface Config extends Omit<Parsed, 'GATEWAY_FQDN' | 'GATEWAY_ID' | 'DEFAULT_ACCESS'> {
+export interface Config
+  extends Omit<Parsed, 'GATEWAY_FQDN' | 'GATEWAY_ID' | 'DEFAULT_ACCESS' | 'VPN_REMOTE' | 'POOL_DEAD_AFTER'> {
   GATEWAY_FQDN: string;
+  /** The Redis the store lives in (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES); unset: memory. */
+  redis: RedisTarget | undefined;
+  /** Stable across restarts (a restart is the same gateway): the host name unless set. */
   GATEWAY_ID: string;
+  /** `host` or `host:port`. */
+  VPN_REMOTE: string;
+  POOL_DEAD_AFTER: number;
   /** `project` with a platform key; `public` on the development key (so `npm start` + curl just works). */
   DEFAULT_ACCESS: 'public' | 'org' | 'project' | 'owner';
 }
@@ -153,11 +181,17 @@ export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'SESSION_SECRET',
   'ASSERTION_KEY',
   'ADMIN_TOKEN',
+  'REDIS_PASSWORD',
+  'REDIS_SENTINEL_PASSWORD',
 ]);
 
 /** `localhost`, 127.0.0.0/8, `::1` and their IPv4-mapped forms: addresses only this machine can reach. */
 const isLoopback = (host: string) =>
   /^(localhost|::1|(::ffff:)?127(\.\d{1,3}){3})$/i.test(host.replace(/^\[(.*)\]$/, '$1'));
+
+/** The host name as a GATEWAY_ID: a restart (a new process) is the same gateway. */
+export const defaultGatewayId = (host: string): string =>
+  host.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'gateway';
 
 /** Validates the environment; throws a GatewayError whose message is the one line to print. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -179,6 +213,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const c = result.data;
+  const redisMix = targetMixError(c);
+  if (redisMix) throw new GatewayError(ErrorCode.BadConfig, redisMix, 500);
   if (c.JWT_PUBLIC_KEY && c.JWKS_URL) {
     throw new GatewayError(ErrorCode.BadConfig, 'config: set JWT_PUBLIC_KEY or JWKS_URL, not both', 500);
   }
@@ -210,11 +246,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       500,
     );
   }
+  const deadAfter = c.POOL_DEAD_AFTER ?? 3 * c.POOL_HEARTBEAT;
+  if (deadAfter < 2 * c.POOL_HEARTBEAT) {
+    throw new GatewayError(
+      ErrorCode.BadConfig,
+      'config: POOL_DEAD_AFTER must be at least twice POOL_HEARTBEAT (one late beat must not kill a gateway)',
+      500,
+    );
+  }
+  const fqdn = c.GATEWAY_FQDN ?? (c.DOMAIN === 'localhost' ? `localhost:${c.PORT}` : `gateway.${c.DOMAIN}`);
   return {
     ...c,
-    GATEWAY_FQDN:
-      c.GATEWAY_FQDN ?? (c.DOMAIN === 'localhost' ? `localhost:${c.PORT}` : `gateway.${c.DOMAIN}`),
+    GATEWAY_FQDN: fqdn,
+    VPN_REMOTE: c.VPN_REMOTE ?? `${fqdn.replace(/:\d+$/, '')}:${c.VPN_PORT}`,
+    POOL_DEAD_AFTER: deadAfter,
+    redis: redisTargetOf(c),
     DEFAULT_ACCESS: c.DEFAULT_ACCESS ?? (c.JWT_PUBLIC_KEY || c.JWKS_URL ? 'project' : 'public'),
-    GATEWAY_ID: c.GATEWAY_ID ?? `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64),
+    GATEWAY_ID: c.GATEWAY_ID ?? defaultGatewayId(hostname()),
   };
 }

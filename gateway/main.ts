@@ -1,6 +1,7 @@
-/** Entry point on every runtime: configuration, object graph, listeners, clean shutdown. */
+/** Entry point on every runtime: configuration, object graph, listeners, draining shutdown (drain.ts). */
 import { banner } from './banner.ts';
 import { loadConfig } from './config.ts';
+import { drainOnSignals } from './drain.ts';
 import { effectiveConfig } from './effective-config.ts';
 import { buildGateway } from './gateway.ts';
 import { createLogger } from './log.ts';
@@ -27,17 +28,18 @@ async function main(): Promise<void> {
     config: effectiveConfig(config),
   });
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info('stopping', { signal });
-    await server.close();
-    await gateway.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  drainOnSignals({
+    graceMs: config.DRAIN_GRACE,
+    log,
+    flag: gateway.drainFlag,
+    websockets: gateway.proxy.websockets,
+    vpn: gateway.vpn,
+    // Peers, `gatewayctl gateways` and new agent configs leave a draining gateway out.
+    markDraining: () => gateway.pool.membership.setDraining(true),
+    closeListeners: () => server.close(),
+    closeGateway: () => gateway.close(),
+    exit: (code) => process.exit(code),
+  });
 }
 
 main().catch((err: unknown) => {

@@ -7,8 +7,10 @@ import { RequestIds } from '../proxy/request-ids.ts';
 import type { VpnManager } from '../vpn/vpn-manager.ts';
 import { type CollabEventDeps, collabEventHandler } from './collab-event.ts';
 import type { ControlEnv } from './env.ts';
-import { errorResponder, notFound } from './errors.ts';
+import { errorResponder } from './errors.ts';
+import { browserNotFound, homePage } from './first-contact.ts';
 import { mountHealth, type ReadinessCheck } from './health.ts';
+import { oidcClientHandler } from './oidc-client.ts';
 import { requestIdMiddleware } from './request-id.ts';
 import { vpnConfigHandler } from './vpn-config.ts';
 
@@ -37,9 +39,16 @@ export function createControlApp(deps: ControlAppDeps): Hono<ControlEnv> {
   app.use('/collab/*', deps.outcomes.middleware);
   app.post('/collab/event', limit, collabEventHandler(deps));
   app.get('/collab/vpn-config', vpnConfigHandler(deps.verifier, deps.vpn));
+  if (deps.oidcClients)
+    app.get(
+      '/collab/oidc-client',
+      oidcClientHandler(deps.verifier, deps.oidcClients, deps.store, deps.domain),
+    );
   mountHealth(app, deps.readiness);
   if (deps.auth) app.route('/', deps.auth);
-  app.notFound(notFound);
+  // First contact: a browser gets pages at `/` and for unknown paths; scripts keep their JSON 404.
+  app.get('/', homePage(deps.readiness, deps.domain));
+  app.notFound(browserNotFound);
   app.onError(errorResponder(deps.log));
   return app;
 }

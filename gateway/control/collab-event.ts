@@ -12,6 +12,7 @@ import {
 import type { ContainerTokenVerifier } from '../auth/container-token.ts';
 import type { Logger } from '../log.ts';
 import { eventTypeLabel } from '../metrics/event-intake-metrics.ts';
+import type { OidcClients } from '../oidc/clients.ts';
 import { type SecurityLog, SecurityReason } from '../security-log.ts';
 import { type ContainerRegistration, containerRevoked, type Store } from '../store/store.ts';
 import type { CollabOutcomes } from './collab-outcomes.ts';
@@ -46,7 +47,25 @@ export interface CollabEventDeps {
   outcomes: CollabOutcomes;
   /** Told each watchdog before it is recorded (container online / offline lines, the online gauge). */
   liveness: Pick<LivenessWatch, 'beat'>;
+  /** A hostname's public URL, as a map event's answer names it (default `https://<hostname>/`). */
+  publicUrl?: (hostname: string) => string;
+  /** The OpenID Connect provider's clients: a map event's `oidc` makes one, an unmap deletes it. */
+  oidcClients?: OidcClients;
 }
+
+// `Accept: application/json` named outright; curl and the legacy bootstrap send the any-type wildcard.
+const asksForJson = (accept: string | undefined) =>
+  accept !== undefined && /\bapplication\/json\b/i.test(accept);
+
+/**
+ * A map event's answer to a client that asks for JSON: the URLs its service answers on (the primary alias
+ * first, when it holds it). Others get the legacy `{}`; the status stays 200 for both.
+ */
+export interface MapAnswer {
+  urls: string[];
+}
+
+const httpsUrl = (hostname: string) => `https://${hostname}/`;
 
 /** The event type a body that failed to parse names, if it names one (the metric's label only). */
 function typeInBody(text: string): unknown {
@@ -59,6 +78,7 @@ function typeInBody(text: string): unknown {
 
 export function collabEventHandler(deps: CollabEventDeps) {
   const { store, verifier, domain, gatewayId, livenessTimeoutMs, now } = deps;
+  const publicUrl = deps.publicUrl ?? httpsUrl;
   return async (c: Context<ControlEnv>) => {
     const identity = await verifier.verify(c.req.header('authorization'));
     deps.outcomes.note(c, { containerId: identity.containerId });
@@ -143,6 +163,24 @@ export function collabEventHandler(deps: CollabEventDeps) {
               });
             throw err;
           });
+        const owner = {
+          containerId: identity.containerId,
+          orgId: identity.orgId,
+          projectId: identity.projectId,
+          service: event.name,
+          hostname: hostname as string,
+        };
+        const clientChanged =
+          event.oidc !== undefined && deps.oidcClients !== undefined
+            ? await deps.oidcClients.register(owner, event.oidc)
+            : false;
+        if (clientChanged)
+          deps.log.info('oidc client registered', {
+            containerId: identity.containerId,
+            service: event.name,
+            clientId: hostname,
+            requestId: c.get('requestId'),
+          });
         // A repeat (the legacy 15 s re-registration) changes nothing and says nothing.
         if (changed)
           deps.log.info('service registered', {
@@ -154,16 +192,31 @@ export function collabEventHandler(deps: CollabEventDeps) {
             access: event.access,
             requestId: c.get('requestId'),
           });
-        break;
+        // The legacy answer is `{}`, byte for byte; a client that asks for JSON gets the URLs.
+        if (!asksForJson(c.req.header('accept'))) return c.json({});
+        // The store gives the primary alias to a service that asks for it, or to the first one.
+        const primary =
+          event.primary || (await store.getContainer(identity.containerId))?.primary === event.name;
+        const answer: MapAnswer = { urls: hostnamesFor(parts, event.name, primary).map(publicUrl) };
+        return c.json(answer);
       }
-      case 'user-container:unmap-http-service':
+      case 'user-container:unmap-http-service': {
         if (await store.unmapService(identity.containerId, event.name))
           deps.log.info('service removed', {
             containerId: identity.containerId,
             service: event.name,
             requestId: c.get('requestId'),
           });
+        // Its OpenID Connect client goes with it, and everything issued to that client.
+        const [hostname] = hostnamesFor(parts, event.name, false);
+        if (deps.oidcClients && hostname && (await deps.oidcClients.remove(hostname)) > 0)
+          deps.log.info('oidc client removed', {
+            containerId: identity.containerId,
+            service: event.name,
+            requestId: c.get('requestId'),
+          });
         break;
+      }
       case 'user-container:watchdog': {
         const at = now();
         const undo = deps.liveness.beat(identity.containerId, at, c.get('requestId'));

@@ -1,10 +1,8 @@
 /** What each runtime adapter passes to the Hono apps along with the Request. */
-export interface ConnectionInfo {
-  /** The peer's address as the socket saw it (IPv4-mapped IPv6 already unwrapped). */
-  remoteAddress: string;
-  /** Which listener took the request: the public one, or the VPN-side one. */
-  listener: 'public' | 'vpn';
-}
+import type { ConnectionInfo } from '../connection-info.ts';
+
+// The connection's shape lives below the apps (the VPN reads it too); re-exported for the apps and adapters.
+export { type ConnectionInfo, plainAddress } from '../connection-info.ts';
 
 /** Per-request values the control app's middleware sets. */
 export interface ControlVariables {
@@ -13,9 +11,3 @@ export interface ControlVariables {
 }
 
 export type ControlEnv = { Bindings: ConnectionInfo; Variables: ControlVariables };
-
-/** `::ffff:127.0.0.1` -> `127.0.0.1`. */
-export function plainAddress(address: string | undefined): string {
-  if (!address) return '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}

@@ -23,6 +23,8 @@ export interface RevokerDeps {
   vpn?: Pick<VpnManager, 'revoke'>;
   /** Closes the container's open WebSockets on this gateway. */
   closeWebSockets: (containerId: string) => void;
+  /** Deletes the container's OpenID Connect clients and all they were issued (gateway/oidc/). */
+  removeOidcClients?: (containerId: string) => Promise<unknown>;
   security: SecurityLog;
   log: Logger;
 }
@@ -51,6 +53,7 @@ export function createRevoker(deps: RevokerDeps): (containerId: string) => Promi
     const revocation = await store.revokeContainer(containerId, { onlyIfKnown: !vpn });
     if (revocation.status === 'unknown') throw unknownContainer(containerId);
     deps.closeWebSockets(containerId);
+    await deps.removeOidcClients?.(containerId);
     const result: RevocationResult = {
       containerId,
       alreadyRevoked: revocation.status === 'already-revoked' || (vpnRevocation?.alreadyRevoked ?? false),

@@ -4,9 +4,12 @@
  */
 import { family, type MetricsPart, sample } from './exposition.ts';
 
-/** The flow's steps: the gateway host's authorize and login, the service host's callback, either sign-out. */
-export type SignInStep = 'authorize' | 'login' | 'callback' | 'sign_out';
-const STEPS: readonly SignInStep[] = ['authorize', 'login', 'callback', 'sign_out'];
+/**
+ * The flow's steps: the gateway host's authorize and login, the service host's callback, either sign-out,
+ * and the OpenID Connect provider's interaction (gateway/oidc/: an app's sign-in through the gateway).
+ */
+export type SignInStep = 'authorize' | 'login' | 'callback' | 'sign_out' | 'oidc_interaction';
+const STEPS: readonly SignInStep[] = ['authorize', 'login', 'callback', 'sign_out', 'oidc_interaction'];
 
 export const SignInResult = {
   Ok: 'ok',

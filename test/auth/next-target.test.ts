@@ -15,6 +15,8 @@ describe('next-target check', () => {
     ['an @ in the query', '/auth/authorize?x@evil.example', '/auth/authorize?x@evil.example'],
     ['a newline inside', '/auth/authorize\n?x=1', '/auth/authorize?x=1'],
     ['dot segments', '/auth/x/../authorize?x=1', '/auth/authorize?x=1'],
+    ['an OIDC provider interaction', '/oidc/interaction/AbC_-123', '/oidc/interaction/AbC_-123'],
+    ['an absolute OIDC provider interaction', `${GATEWAY}/oidc/interaction/u1`, '/oidc/interaction/u1'],
   ])('keeps %s', (_name, next, expected) => {
     expect(check(next)).toBe(expected);
   });
@@ -38,6 +40,10 @@ describe('next-target check', () => {
     ['an encoded //', '%2F%2Fevil.example/auth/authorize'],
     ['an encoded / in the path', '/%2F/evil.example/auth/authorize'],
     ['an encoded authorize path', '/auth/%61uthorize?x'],
+    ['an interaction with a query', '/oidc/interaction/u1?next=//evil.example'],
+    ['an interaction path with more after the uid', '/oidc/interaction/u1/login'],
+    ['another provider path', '/oidc/auth/u1'],
+    ['an interaction on another origin', 'https://evil.example/oidc/interaction/u1'],
     ['encoded traversal after the path', '/auth/authorize/..%2F..%2Fevil'],
     ['another path on the gateway', '/admin'],
     ['the site root', '/'],

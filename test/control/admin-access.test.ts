@@ -33,6 +33,7 @@ const ADMIN_PATHS: [string, string][] = [
   ['GET', '/admin/routes'],
   ['GET', '/admin/health'],
   ['GET', '/admin/vpn/clients'],
+  ['GET', '/admin/gateways'],
   ['POST', '/admin/containers/c1/revoke'],
 ];
 
@@ -76,9 +77,57 @@ describe('admin API access (ADMIN_TOKEN)', () => {
       expect((await app.request(path)).status, path).toBe(200);
   });
 
-  it('leaves /admin/* open without ADMIN_TOKEN (the listener is loopback then)', async () => {
+  it('serves /admin/* without ADMIN_TOKEN to loopback host names (the listener is loopback then)', async () => {
     const { app } = adminApp(undefined);
     expect((await app.request('/admin/containers')).status).toBe(200);
+    for (const host of ['127.0.0.1:9090', 'localhost:9090', '[::1]:9090', 'localhost']) {
+      const res = await app.request('/admin/containers', { headers: { host } });
+      expect(res.status, host).toBe(200);
+    }
+    // gatewayctl and curl: no Origin, no Sec-Fetch-Site; an operator typing the URL: Sec-Fetch-Site none.
+    const revoked = await app.request('/admin/containers/c1/revoke', {
+      method: 'POST',
+      headers: { host: '127.0.0.1:9090' },
+    });
+    expect(revoked.status).toBe(200);
+    const typed = await app.request('/admin/routes', {
+      headers: { host: '127.0.0.1:9090', 'sec-fetch-site': 'none' },
+    });
+    expect(typed.status).toBe(200);
+  });
+
+  it('refuses, without ADMIN_TOKEN, a rebound DNS name and pages of other sites with 403, changing nothing', async () => {
+    let revocations = 0;
+    const app = createAdminApp({
+      log: createLogger('error', () => {}),
+      readiness: [],
+      metrics: () => '',
+      inventory: { containers: async () => [], routes: async () => [], health: async () => [] },
+      revoke: async (containerId) => {
+        revocations++;
+        return { containerId, alreadyRevoked: false, routesRemoved: true, vpnClientsKilled: 0 };
+      },
+    });
+    const refused: [string, Record<string, string>][] = [
+      ['GET', { host: 'attacker.example:9090' }], // DNS rebinding: the page's own name now points at 127.0.0.1
+      ['GET', { host: '127.0.0.1.nip.io:9090' }],
+      ['POST', { host: 'rebound.example' }],
+      ['POST', { host: '127.0.0.1:9090', origin: 'https://attacker.example' }], // a form posted cross-site
+      ['POST', { host: '127.0.0.1:9090', origin: 'null' }],
+      ['POST', { host: '127.0.0.1:9090', 'sec-fetch-site': 'cross-site' }],
+      ['GET', { host: '127.0.0.1:9090', 'sec-fetch-site': 'same-site', origin: 'http://localhost:3000' }],
+    ];
+    for (const [method, headers] of refused) {
+      const path = method === 'POST' ? '/admin/containers/c1/revoke' : '/admin/containers';
+      const res = await app.request(path, { method, headers });
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      expect(await res.json()).toEqual({ error: { code: 'GW_ERR_FORBIDDEN', message: expect.any(String) } });
+    }
+    expect(revocations).toBe(0);
+    // Health, readiness and metrics stay open to any Host (probes and scrapers).
+    expect((await app.request('/healthz', { headers: { host: 'gateway-0.internal:9090' } })).status).toBe(
+      200,
+    );
   });
 });
 

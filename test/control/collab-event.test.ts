@@ -47,10 +47,14 @@ for (const [name, makeStore] of storeKinds(() => redis.url)) {
       return () => store.close();
     });
 
-    it('registers a legacy map event: 200 {}, both hostnames route to the source address', async () => {
+    it('registers a legacy map event: 200 {} (its URLs when asked for JSON), both hostnames route to the source address', async () => {
       const res = await h.post(token, mapBody('terminal', 7681));
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({});
+      const asked = await h.post(token, mapBody('terminal', 7681), undefined, { accept: 'application/json' });
+      expect(await asked.json()).toEqual({
+        urls: [`https://${host('c1')}/`, `https://${host('c1', 'terminal')}/`],
+      });
       expect(await store.resolve(host('c1'))).toMatchObject({
         upstream: '127.0.0.1',
         port: 7681,
@@ -59,7 +63,7 @@ for (const [name, makeStore] of storeKinds(() => redis.url)) {
       expect(await store.resolve(host('c1', 'terminal'))).toMatchObject({ port: 7681 });
     });
 
-    it("registers the legacy images' service names (LEGACY-PROTOCOL.md, section 4)", async () => {
+    it("registers the legacy images' service names (docs/legacy-protocol.md, section 4)", async () => {
       for (const name of ['terminal', 'jupyterlab', 'pgadmin4', 'n8n'])
         expect((await h.post(token, mapBody(name, 8000))).status).toBe(200);
       expect((await store.listServices('c1')).map((s) => s.name).sort()).toEqual([

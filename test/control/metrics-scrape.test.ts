@@ -27,6 +27,8 @@ const FAMILIES = [
   'gateway_events_total',
   'gateway_sign_in_total',
   'gateway_containers_online',
+  'gateway_pool_members',
+  'gateway_pool_located_containers',
   'process_cpu_seconds_total',
   'process_resident_memory_bytes',
   'process_heap_used_bytes',

@@ -82,6 +82,9 @@ describe('Redis killed, then restarted (Node)', () => {
     expect(seen.total).toBeGreaterThan(100);
     // Past the liveness timeout (3 s) with no watchdog recorded: still served (not "offline").
     expect((await f.get(hostOf('f2'))).status).toBe(200);
+    // The outage outlived the cache TTL: those answers were stale, and counted.
+    const stale = /^gateway_route_cache_stale_total (\d+)$/m.exec(await f.metrics());
+    expect(Number(stale?.[1])).toBeGreaterThan(0);
 
     const lines = storeLines(f);
     expect(lines.map((l) => l.msg)).toEqual(['store down']);
