@@ -1,12 +1,14 @@
 /** The shape of one user image, as the platform starts it and the gateway routes it (zod, one source). */
 import { z } from 'zod';
-import { AccessLevel, ServiceName } from '../shared/protocol.ts';
+import { AccessLevel, OidcClientRequest, ServiceName } from '../shared/protocol.ts';
 
 export const ImageService = z.object({
   name: ServiceName,
   port: z.number().int().min(1).max(65535),
   primary: z.boolean(),
   access: AccessLevel,
+  /** The service signs users in through the gateway's OpenID Connect provider (a client, its redirect paths). */
+  oidc: OidcClientRequest.optional(),
 });
 export type ImageService = z.infer<typeof ImageService>;
 

@@ -1,7 +1,8 @@
 /**
- * Builds the images: compiles the agent with Bun for glibc and musl, lays out one Docker build context
- * per image under <out>/images/, then runs `docker build` where an engine answers, or prints the exact
- * commands. Also reports the binary sizes and the agent's resident memory while idle.
+ * Builds the images: compiles the agent with Bun for glibc and musl, bundles the gateway for Node
+ * (scripts/build-gateway.ts), lays out one Docker build context per image under <out>/images/, then runs
+ * `docker build` where an engine answers, or prints the exact commands. Also reports the binary sizes
+ * and the agent's resident memory while idle.
  *
  *   bun scripts/build-images.ts [--out dist] [--no-docker] [--no-measure]
  */
@@ -11,6 +12,7 @@ import {
   copyFileSync,
   cpSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -18,6 +20,7 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { imageRegistry } from '../images/registry.ts';
+import { buildGatewayBundle } from './build-gateway.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const AGENT_ENTRY = join(ROOT, 'images/agent/main.ts');
@@ -80,7 +83,8 @@ function layoutUserImage(out: string, dockerfileDir: string, id: string, agent: 
   const context = join(out, 'images', contextName(id));
   rmSync(context, { recursive: true, force: true });
   mkdirSync(context, { recursive: true });
-  for (const file of ['Dockerfile', 'entrypoint.sh'])
+  // Dockerfile, entrypoint and whatever else the image's folder holds (pgadmin4: its OAUTH2 config writer).
+  for (const file of readdirSync(join(ROOT, 'images', dockerfileDir)))
     copyFileSync(join(ROOT, 'images', dockerfileDir, file), join(context, file));
   copyFileSync(join(ROOT, 'images/demiurge-functions.sh'), join(context, 'demiurge-functions.sh'));
   copyFileSync(agent, join(context, 'demiurge-agent'));
@@ -89,17 +93,20 @@ function layoutUserImage(out: string, dockerfileDir: string, id: string, agent: 
   return context;
 }
 
-/** The gateway's context: its Dockerfile plus the sources and lockfile it installs from. */
-function layoutGateway(out: string): string {
+/**
+ * The gateway's context: its Dockerfile, the bundle (dist/gateway/main.mjs, built here), the lockfile its
+ * npm packages install from, and the package.json and redis/*.lua the bundle reads from `../../`.
+ */
+async function layoutGateway(out: string): Promise<string> {
   const context = join(out, 'images', 'gateway');
   rmSync(context, { recursive: true, force: true });
   mkdirSync(context, { recursive: true });
   for (const file of ['Dockerfile', 'entrypoint.sh'])
     copyFileSync(join(ROOT, 'images/gateway', file), join(context, file));
-  for (const file of ['package.json', 'package-lock.json', 'tsconfig.json'])
+  for (const file of ['package.json', 'package-lock.json'])
     copyFileSync(join(ROOT, file), join(context, file));
-  for (const dir of ['shared', 'gateway', 'redis'])
-    cpSync(join(ROOT, dir), join(context, dir), { recursive: true });
+  cpSync(join(ROOT, 'redis'), join(context, 'redis'), { recursive: true });
+  await buildGatewayBundle(join(context, 'dist/gateway/main.mjs'));
   return context;
 }
 
@@ -140,7 +147,7 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const agents = { glibc: compileAgent(options.out, 'glibc'), musl: compileAgent(options.out, 'musl') };
   const builds: { tag: string; context: string; args: string[] }[] = [
-    { tag: 'demiurge/gateway:latest', context: layoutGateway(options.out), args: [] },
+    { tag: 'demiurge/gateway:latest', context: await layoutGateway(options.out), args: [] },
   ];
   for (const image of imageRegistry().images) {
     const context = layoutUserImage(options.out, image.dockerfileDir, image.id, agents[image.libc]);

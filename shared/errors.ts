@@ -28,6 +28,10 @@ export const ErrorCode = {
   AddressPoolExhausted: 'GW_ERR_ADDRESS_POOL_EXHAUSTED',
   BadConfig: 'GW_ERR_BAD_CONFIG',
   BadSettings: 'GW_ERR_BAD_SETTINGS',
+  /** A pool host route (to a container held by another gateway) could not be read, added or removed. */
+  KernelRoute: 'GW_ERR_KERNEL_ROUTE',
+  /** The holder's forwarding set-up (ip_forward, SNAT into the tunnel) could not be applied or removed. */
+  Forwarding: 'GW_ERR_FORWARDING',
   Internal: 'GW_ERR_INTERNAL',
 } as const;
 

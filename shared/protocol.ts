@@ -8,12 +8,17 @@ import { normaliseSystem, SystemStats } from './system-stats.ts';
 
 export { normaliseSystem, SystemStats };
 
-const ContainerId = z
+/** A container id as container tokens carry it (`user_container_id`); the admin API takes the same. */
+export const ContainerId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$/, 'a container id: letters, digits, "_" or "-", at most 60');
 const Uuidish = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/, 'an id: letters, digits or "-", at most 63');
+/** A project id (`project_id` of a container token). */
+export const ProjectId = Uuidish;
+/** An organisation id (the `org:<id>:connect-vpn` scope of a container token). */
+export const OrgId = Uuidish;
 
 /** The `SETTINGS` env var (base64 JSON). Extra fields are ignored. */
 export const Settings = z.object({
@@ -91,12 +96,48 @@ export const ServiceName = z
     'a service name: lowercase letters, digits and "-", starting and ending with a letter or digit',
   );
 
+/** A path on the service's own hostname: no scheme, host, query or fragment. */
+const RedirectPath = z
+  .string()
+  .max(512)
+  .regex(/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/, 'a path such as /oauth2/authorize (no query, no fragment)')
+  .refine((p) => !p.startsWith('//') && !p.split('/').includes('..'), 'a plain absolute path');
+
+/** Members of a JWK that only a private key has: a client's key set must hold public keys only. */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+const PublicJwk = z
+  .object({ kty: z.enum(['EC', 'RSA', 'OKP']) })
+  .catchall(z.unknown())
+  .refine((jwk) => !PRIVATE_JWK_MEMBERS.some((m) => m in jwk), 'public keys only');
+
+/**
+ * A service that asks to be an OpenID Connect client of the gateway (issue 19): the provider sends
+ * browsers back only to these paths on the service's own hostname (and its primary alias while it is
+ * primary), compared exactly. `none`: a public client, PKCE required. `private_key_jwt`: the client signs
+ * its token requests with a key whose public half it gives in `jwks`.
+ */
+export const OidcClientRequest = z
+  .object({
+    redirect_paths: z.array(RedirectPath).min(1).max(8),
+    token_endpoint_auth_method: z
+      .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
+      .optional(),
+    jwks: z.object({ keys: z.array(PublicJwk).min(1).max(4) }).optional(),
+  })
+  .refine(
+    (r) => (r.token_endpoint_auth_method === 'private_key_jwt') === (r.jwks !== undefined),
+    'jwks: given exactly when token_endpoint_auth_method is private_key_jwt',
+  );
+export type OidcClientRequest = z.infer<typeof OidcClientRequest>;
+
 export const MapHttpService = z.object({
   type: z.literal('user-container:map-http-service'),
   name: ServiceName,
   port: z.number().int().min(1).max(65535),
   access: AccessLevel.optional(),
   primary: z.boolean().optional(),
+  /** Absent: no client is made (a client made before stays until the service is unmapped). */
+  oidc: OidcClientRequest.optional(),
 });
 export const UnmapHttpService = z.object({
   type: z.literal('user-container:unmap-http-service'),
@@ -129,6 +170,17 @@ export const EventBody = z.object({
   project_id: Uuidish.optional(),
 });
 export type EventBody = z.infer<typeof EventBody>;
+
+/** GET /collab/oidc-client: a service's client at the gateway's OpenID Connect provider. */
+export const OidcClientCredentials = z.object({
+  issuer: z.string(),
+  client_id: z.string(),
+  /** Absent for a public client (`none`). */
+  client_secret: z.string().optional(),
+  token_endpoint_auth_method: z.string(),
+  redirect_uris: z.array(z.string()),
+});
+export type OidcClientCredentials = z.infer<typeof OidcClientCredentials>;
 
 /** Every error on the wire. */
 export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

@@ -1,9 +1,11 @@
 /** The agent's command line, parsed into a typed command (pure: no I/O, no exit). */
+import { OidcClientRequest } from '../../shared/protocol.ts';
 import { parseServiceSpec, type ServiceSpec } from './services.ts';
 
 export type Command =
   | { verb: 'run'; services: ServiceSpec[] }
   | { verb: 'map'; service: ServiceSpec }
+  | { verb: 'oidc-client'; service: ServiceSpec; oidc: OidcClientRequest }
   | { verb: 'vpn-loop' }
   | { verb: 'watchdog' }
   | { verb: 'settings'; field: string }
@@ -14,6 +16,8 @@ export type ParsedCommand = { ok: true; command: Command } | { ok: false; messag
 export const USAGE = `usage: demiurge-agent <command>
   run [--service NAME:PORT[:primary][:ACCESS]]...   VPN, service registration and watchdog (the default entrypoint)
   map NAME PORT                                     register one service once (legacy map_http_service)
+  oidc-client NAME PORT PATH...                     register the service as an OpenID Connect client with these
+                                                    redirect paths, print its client (JSON, with the secret) on stdout
   vpn-loop                                          VPN and watchdog, no services (legacy vpn_loop)
   watchdog                                          send one watchdog (legacy watchdog)
   settings FIELD                                    print one SETTINGS field (legacy extract_settings)
@@ -31,6 +35,14 @@ export function parseCommand(argv: readonly string[]): ParsedCommand {
       if (rest.length !== 2) return bad('map takes NAME PORT');
       const service = parseServiceSpec(`${rest[0]}:${rest[1]}`);
       return typeof service === 'string' ? bad(service) : { ok: true, command: { verb: 'map', service } };
+    }
+    case 'oidc-client': {
+      if (rest.length < 3) return bad('oidc-client takes NAME PORT PATH...');
+      const service = parseServiceSpec(`${rest[0]}:${rest[1]}`);
+      if (typeof service === 'string') return bad(service);
+      const oidc = OidcClientRequest.safeParse({ redirect_paths: rest.slice(2) });
+      if (!oidc.success) return bad(`oidc-client: ${oidc.error.issues[0]?.message ?? 'bad redirect paths'}`);
+      return { ok: true, command: { verb: 'oidc-client', service, oidc: oidc.data } };
     }
     case 'vpn-loop':
     case 'watchdog':

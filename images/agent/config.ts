@@ -34,6 +34,8 @@ export interface AgentConfig {
   eventsUrl: string;
   /** A small request timed for the watchdog's round-trip figure. */
   pingUrl: string;
+  /** GET: a service's OpenID Connect client at the gateway (same channel as events). */
+  oidcClientUrl: string;
   token: string;
   projectId: string;
   containerId: string;
@@ -74,6 +76,7 @@ export function agentConfig(settings: AgentSettings, env: Record<string, string 
       vpnConfigUrl: `${base}/collab/vpn-config?format=ovpn`,
       eventsUrl,
       pingUrl: new URL('/healthz', eventsUrl).href,
+      oidcClientUrl: new URL('/collab/oidc-client', eventsUrl).href,
       token: settings.token,
       projectId: settings.project_id,
       containerId: settings.user_container_id,

@@ -1,5 +1,5 @@
 /** HTTP calls to the gateway: the inline `.ovpn` over verified TLS, events over the tunnel, a timed ping. */
-import type { EventBody } from '../../shared/protocol.ts';
+import { type EventBody, OidcClientCredentials } from '../../shared/protocol.ts';
 import type { AgentConfig } from './config.ts';
 import { answerFailure, fetchFailure } from './event-failure.ts';
 import { type TlsFetchOptions, tlsFetchOptions } from './tls.ts';
@@ -13,6 +13,8 @@ export interface GatewayClient {
   postEvent(body: EventBody, options?: PostOptions): Promise<void>;
   /** Milliseconds for a small request to the gateway over the tunnel; null when it does not answer. */
   measureRoundTrip(): Promise<number | null>;
+  /** A service's OpenID Connect client (id, secret, issuer); throws on any non-200 or malformed answer. */
+  fetchOidcClient(service: string): Promise<OidcClientCredentials>;
 }
 
 export interface PostOptions {
@@ -63,6 +65,28 @@ export function createGatewayClient(config: AgentConfig, fetchImpl: FetchLike = 
         throw fetchFailure(error);
       }
       if (res.status < 200 || res.status > 299) throw answerFailure(res.status);
+    },
+    async fetchOidcClient(service) {
+      const url = `${config.oidcClientUrl}?${new URLSearchParams({ service })}`;
+      const init: RequestInit & TlsFetchOptions = {
+        method: 'GET',
+        headers: { authorization: config.token, accept: 'application/json' },
+        signal: timeout(EVENT_TIMEOUT_MS),
+        ...tls,
+      };
+      let res: Response;
+      try {
+        res = await fetchImpl(url, init);
+      } catch (error) {
+        throw fetchFailure(error);
+      }
+      if (res.status !== 200) {
+        await res.body?.cancel();
+        throw answerFailure(res.status);
+      }
+      const parsed = OidcClientCredentials.safeParse(await res.json().catch(() => null));
+      if (!parsed.success) throw new Error('oidc-client answer is not a client');
+      return parsed.data;
     },
     async measureRoundTrip() {
       const started = performance.now();

@@ -4,7 +4,7 @@ import { parseCommand, USAGE } from './cli.ts';
 import { agentConfig } from './config.ts';
 import { createGatewayClient } from './gateway-client.ts';
 import { createLog, errorMessage } from './log.ts';
-import { legacyMapEvent } from './services.ts';
+import { legacyMapEvent, oidcMapEvent } from './services.ts';
 import { AgentSettings, describeSettingsError, parseSettings } from './settings.ts';
 import { sendWatchdog } from './watchdog.ts';
 
@@ -47,6 +47,20 @@ async function main(argv: readonly string[], env: Record<string, string | undefi
         return 0;
       } catch (error) {
         log('warn', 'service registration failed', {
+          service: command.service.name,
+          error: errorMessage(error),
+        });
+        return 1;
+      }
+    case 'oidc-client':
+      // The secret goes to stdout only (the entrypoint's config file), never to a log line.
+      try {
+        await client.postEvent(oidcMapEvent(command.service, config.projectId, command.oidc));
+        const credentials = await client.fetchOidcClient(command.service.name);
+        process.stdout.write(`${JSON.stringify(credentials)}\n`);
+        return 0;
+      } catch (error) {
+        log('warn', 'oidc client registration failed', {
           service: command.service.name,
           error: errorMessage(error),
         });

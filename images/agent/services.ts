@@ -1,5 +1,11 @@
 /** The services a container serves: parsing `--service` specs and keeping their registrations fresh. */
-import { AccessLevel, DEFAULT_ACCESS, type EventBody, ServiceName } from '../../shared/protocol.ts';
+import {
+  AccessLevel,
+  DEFAULT_ACCESS,
+  type EventBody,
+  type OidcClientRequest,
+  ServiceName,
+} from '../../shared/protocol.ts';
 import { EventPostError } from './event-failure.ts';
 import type { PostOptions } from './gateway-client.ts';
 import type { Log } from './log.ts';
@@ -52,6 +58,16 @@ export function legacyMapEvent(service: Pick<ServiceSpec, 'name' | 'port'>, proj
     event: { type: 'user-container:map-http-service', name: service.name, port: service.port },
     project_id: projectId,
   };
+}
+
+/** The legacy map event plus the service's request for an OpenID Connect client. */
+export function oidcMapEvent(
+  service: Pick<ServiceSpec, 'name' | 'port'>,
+  projectId: string,
+  oidc: OidcClientRequest,
+): EventBody {
+  const body = legacyMapEvent(service, projectId);
+  return { ...body, event: { ...body.event, oidc } as EventBody['event'] };
 }
 
 export interface ServiceRegistrar {

@@ -38,7 +38,12 @@ export interface VpnLoopDeps {
 export const TUNNEL_UP_TIMEOUT_MS = 20_000;
 export const TUNNEL_POLL_MS = 250;
 export const LIVENESS_EVERY_MS = 5_000;
-export const LIVENESS_FAILURES = 3;
+/**
+ * Four, not three: a gateway whose OpenVPN died is OpenVPN's own job (the server pushes ping-restart 12,
+ * which restarts the client at 7-12 s); four failed checks take 17-22 s, so this check is left for a
+ * gateway whose OpenVPN still answers pings while the gateway itself does not (hung, stopped).
+ */
+export const LIVENESS_FAILURES = 4;
 
 /** Runs until `signal` aborts; OpenVPN is stopped and the files removed before it resolves. */
 export async function runVpnLoop(deps: VpnLoopDeps, signal: AbortSignal): Promise<void> {

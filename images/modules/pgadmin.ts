@@ -10,7 +10,16 @@ export const pgadminModule: ImageModule = {
       image: 'demiurge/pgadmin4:latest',
       dockerfileDir: 'pgadmin4',
       libc: 'musl',
-      services: [{ name: 'pgadmin4', port: 5050, primary: true, access: 'project' }],
+      services: [
+        {
+          name: 'pgadmin4',
+          port: 5050,
+          primary: true,
+          access: 'project',
+          // pgAdmin's OAUTH2 login (its callback is /oauth2/authorize), configured by the entrypoint.
+          oidc: { redirect_paths: ['/oauth2/authorize'] },
+        },
+      ],
       requirements: vpnRequirements(),
     },
   ],

@@ -323,16 +323,18 @@ describe('the build contexts', () => {
     }
   });
 
-  it('lays out the gateway context with its sources and lockfile', () => {
+  it('lays out the gateway context with its bundle, Lua scripts and lockfile, and no TypeScript sources', () => {
     const context = join(out, 'images', 'gateway');
     for (const path of [
       'Dockerfile',
       'entrypoint.sh',
       'package.json',
       'package-lock.json',
-      'shared/protocol.ts',
-      'gateway',
+      'dist/gateway/main.mjs',
+      'redis/map_service.lua',
     ])
-      expect(existsSync(join(context, path))).toBe(true);
+      expect(existsSync(join(context, path)), path).toBe(true);
+    for (const path of ['shared', 'gateway', 'tsconfig.json'])
+      expect(existsSync(join(context, path)), path).toBe(false);
   });
 });

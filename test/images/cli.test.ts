@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../../images/agent/cli.ts';
-import { mapEvent, parseServiceSpec } from '../../images/agent/services.ts';
+import { mapEvent, oidcMapEvent, parseServiceSpec } from '../../images/agent/services.ts';
 import { EventBody } from '../../shared/protocol.ts';
 
 describe('parseServiceSpec', () => {
@@ -79,9 +79,38 @@ describe('parseCommand', () => {
     });
   });
 
+  it('parses oidc-client, and builds a map event with the client request the protocol accepts', () => {
+    const parsed = parseCommand(['oidc-client', 'pgadmin4', '5050', '/oauth2/authorize', '/cb']);
+    expect(parsed).toMatchObject({
+      ok: true,
+      command: {
+        verb: 'oidc-client',
+        service: { name: 'pgadmin4', port: 5050 },
+        oidc: { redirect_paths: ['/oauth2/authorize', '/cb'] },
+      },
+    });
+    const body = oidcMapEvent({ name: 'pgadmin4', port: 5050 }, 'proj-1', {
+      redirect_paths: ['/oauth2/authorize'],
+    });
+    expect(EventBody.parse(body)).toEqual({
+      event: {
+        type: 'user-container:map-http-service',
+        name: 'pgadmin4',
+        port: 5050,
+        oidc: { redirect_paths: ['/oauth2/authorize'] },
+      },
+      project_id: 'proj-1',
+    });
+  });
+
   it.each([
     [[]],
     [['launch']],
+    [['oidc-client', 'pgadmin4', '5050']],
+    [['oidc-client', 'pgadmin4', '5050', 'https://evil.example/cb']],
+    [['oidc-client', 'pgadmin4', '5050', '//evil.example/cb']],
+    [['oidc-client', 'pgadmin4', '5050', '/cb?x=1']],
+    [['oidc-client', 'pgadmin4', '5050', '/a/../b']],
     [['run', '--service']],
     [['run', 'terminal:7681']],
     [['run', '--service', 'a:1', '--service', 'a:2']],

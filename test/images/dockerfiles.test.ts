@@ -113,4 +113,16 @@ describe('images/gateway', () => {
     expect(lines.find((l) => l.startsWith('ENTRYPOINT '))).toContain('/usr/bin/tini');
     expect(read('gateway', 'entrypoint.sh')).toContain('REDIS_URL must be set');
   });
+
+  it('runs the bundle on plain node, next to the files it reads from two folders up', () => {
+    const cmd = lines.find((l) => l.startsWith('CMD '));
+    expect(JSON.parse(cmd?.slice('CMD '.length) ?? '[]')).toEqual(['node', 'dist/gateway/main.mjs']);
+    expect(lines).toContain('WORKDIR /app');
+    expect(lines).toContain('COPY dist/gateway/main.mjs ./dist/gateway/main.mjs');
+    expect(lines).toContain('COPY redis ./redis');
+    expect(lines.some((l) => /^COPY package\.json package-lock\.json \.\/$/.test(l))).toBe(true);
+    // Runtime packages only, and nothing that compiles TypeScript at start.
+    expect(lines.find((l) => l.includes('npm ci'))).toContain('--omit=dev');
+    expect(lines.join('\n')).not.toMatch(/\btsx\b|\.ts\b/);
+  });
 });

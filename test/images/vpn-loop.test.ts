@@ -168,9 +168,11 @@ describe('runVpnLoop', () => {
     h.setAddress('172.16.7.20');
     await vi.advanceTimersByTimeAsync(12_000);
     expect(checks).toEqual([5_000, 10_000]);
-    // The gateway's OpenVPN died without telling its clients: tun0 keeps its address, nothing answers.
+    // The gateway hangs while its OpenVPN lives: tun0 keeps its address, nothing answers.
     alive = false;
-    await vi.advanceTimersByTimeAsync(14_000); // checks at 15, 20 and 25 s fail
+    await vi.advanceTimersByTimeAsync(14_000); // checks at 15, 20 and 25 s fail: three are not enough
+    expect(h.children[0]?.stopped).toBe(false);
+    await vi.advanceTimersByTimeAsync(5_000); // the fourth, at 30 s
     expect(h.children[0]?.stopped).toBe(true);
     expect(h.events).toContain('down');
     await vi.advanceTimersByTimeAsync(1_000); // back-off restarts from 1 s: the tunnel had been up
@@ -181,7 +183,7 @@ describe('runVpnLoop', () => {
 
   it('keeps a tunnel whose gateway misses fewer checks in a row than the limit', async () => {
     const h = harness();
-    const answers = [false, false, true, false, false, true, false, false, true];
+    const answers = [false, false, false, true, false, false, false, true, false, true];
     h.deps.gatewayAlive = async () => answers.shift() ?? true;
     const controller = new AbortController();
     const loop = runVpnLoop(h.deps, controller.signal);

@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# demiurge-functions.sh: the LEGACY container bootstrap, rewritten from ../../../shared/LEGACY-PROTOCOL.md.
+# demiurge-functions.sh: the LEGACY container bootstrap, rewritten from docs/legacy-protocol.md.
 #
 # This is the compatibility reference the end-to-end tests run against the gateway. It must behave on the
 # wire exactly like the library that existing images source, defects included (no TLS verification, no

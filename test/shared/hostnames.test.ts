@@ -119,7 +119,7 @@ describe('hostnames', () => {
       ['1234567890', true],
       ['a'.repeat(50), true],
       ['a'.repeat(51), false],
-      // The names the legacy images register (LEGACY-PROTOCOL.md, section 4) and the image modules.
+      // The names the legacy images register (docs/legacy-protocol.md, section 4) and the image modules.
       ['terminal', true],
       ['jupyterlab', true],
       ['pgadmin4', true],
