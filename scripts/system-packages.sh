@@ -4,8 +4,10 @@
 set -euo pipefail
 # command -> package
 declare -A NEED=(
-  [redis-server]=redis-server [openvpn]=openvpn [ip]=iproute2 [chromium]=chromium [jq]=jq [curl]=curl
-  [ping]=iputils-ping [pgrep]=procps [unshare]=util-linux [openssl]=openssl
+  [redis-server]=redis-server [redis-sentinel]=redis-sentinel [redis-cli]=redis-tools [openvpn]=openvpn
+  [ip]=iproute2 [chromium]=chromium [jq]=jq [curl]=curl
+  [haproxy]=haproxy [ping]=iputils-ping [pgrep]=procps [unshare]=util-linux [openssl]=openssl
+  [nft]=nftables [nginx]=nginx-light [caddy]=caddy [docker-compose]=docker-compose
 )
 missing=()
 for cmd in "${!NEED[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEED[$cmd]}"); done

@@ -1,17 +1,17 @@
 /**
- * Reverse-proxy benchmark: peers and the gateway side by side in one run, pinned as PERF-BASELINE.md
- * describes. `npx tsx scripts/bench/proxy.ts --help`; method and columns in scripts/bench/README.md.
+ * Reverse-proxy benchmark: peers and the gateway side by side in one run, pinned to CPUs.
+ * `npx tsx scripts/bench/proxy.ts --help`; method and columns in scripts/bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allProxies, gatewayPresent, selectProxies } from './lib/catalog.ts';
+import { allProxies, selectProxies } from './lib/catalog.ts';
 import { type LoadShape, measureOnce, type Sample } from './lib/measure.ts';
 import { type BenchOptions, parseOptions } from './lib/options.ts';
 import { type RunningOrigin, startOrigin } from './lib/origin.ts';
 import { PEERS_DIR, peersInstalled } from './lib/peers.ts';
-import { processTree } from './lib/process-tree.ts';
+import { onInterrupt } from './lib/process-tree.ts';
 import type { ProxyUnderTest } from './lib/proxy-under-test.ts';
 import { markdownTable, type Row, summarise } from './lib/report.ts';
 
@@ -105,8 +105,6 @@ async function main(): Promise<void> {
     baseline: options.baseline,
   });
   const proxies = selectProxies(all, options.only);
-  if (!options.only && !gatewayPresent())
-    console.error('gateway/main.ts does not exist yet: gateway rows skipped');
   ensurePeers();
   const workDir = mkdtempSync(join(tmpdir(), 'dg-bench-proxy-'));
   // nginx's workers run unprivileged and must traverse it to the origin's files.
@@ -118,19 +116,7 @@ async function main(): Promise<void> {
     if (options.keep) console.error(`scratch directory kept: ${workDir}`);
     else rmSync(workDir, { recursive: true, force: true });
   };
-  // Interrupted mid-run: the proxy being measured and wrk are our descendants; stop them by pid.
-  const onSignal = () => {
-    for (const pid of processTree(process.pid).slice(1)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    void cleanUp().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  onInterrupt(cleanUp);
   try {
     origin = await startOrigin(workDir, options.loadCpus);
     const { samples, failures } = await runAll(proxies, options, origin, workDir);

@@ -1,170 +1,154 @@
-/** gatewayctl: the operator's CLI. Human-readable tables by default, `--json` for scripts. */
-import { parseArgs } from 'node:util';
+/**
+ * gatewayctl: the operator's CLI. Tables for people, `--json` for scripts; the gateway or Redis it talks
+ * to is named on stderr. Exit status 0, 1 when something failed (one line), 2 for a usage error (one
+ * line and the usage); never a stack trace.
+ */
 import { mintContainerToken } from '../../gateway/auth/container-token.ts';
 import { readDevKey } from '../../gateway/auth/dev-key.ts';
 import type { RevocationResult } from '../../gateway/control/revocation.ts';
 import { parseDuration } from '../../gateway/duration.ts';
+import { describeTarget, type RedisTarget, readRedisTarget } from '../../gateway/store/redis-target.ts';
 import type { ConnectedClient } from '../../gateway/vpn/management.ts';
-import { adminApi } from './admin-api.ts';
+import { identityProblem } from '../../shared/container-identity.ts';
+import { adminApi, adminFailure } from './admin-api.ts';
+import { type CommandLine, parseCommandLine, UsageError } from './cli.ts';
+import { commandHelp, isCommand, usage } from './commands.ts';
+import { gatewaysTable } from './gateways.ts';
+import { containersTable, healthTable, revocationLine, routesTable, vpnTable } from './render.ts';
 import { adminApiSource, redisSource, type Source } from './source.ts';
-import { age, table } from './table.ts';
-import { watch } from './watch.ts';
+import { watch, watchAdminEvents } from './watch.ts';
 
-const USAGE = `usage: gatewayctl <command> [--json]
-  containers                 containers known to the store
-  routes                     the route table (hostname -> container, service, upstream)
-  health                     last watchdog age and online/offline per container
-  watch                      route changes and containers coming online, live (needs REDIS_URL)
-  vpn                        connected VPN clients (admin API)
-  revoke ID                  revoke a container for good: routes, WebSockets, certificate, VPN client, address
-                             (admin API); an id the gateway has no trace of is an error
-  token --container ID --project UUID --org UUID [--ttl 365d]
-                             mint a development container token (needs the gateway's DATA_DIR)
-environment: REDIS_URL (read Redis directly), else the admin API at ADMIN_HOST:ADMIN_PORT (127.0.0.1:9090),
-             with ADMIN_TOKEN as its bearer token when set; DATA_DIR (.data) for token;
-             LIVENESS_TIMEOUT (45s) for health`;
-
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    json: { type: 'boolean', default: false },
-    container: { type: 'string' },
-    project: { type: 'string' },
-    org: { type: 'string' },
-    ttl: { type: 'string', default: '365d' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
 const env = process.env;
-const print = (data: unknown, human: () => string): void => {
-  process.stdout.write(`${values.json ? JSON.stringify(data, null, 2) : human()}\n`);
-};
-const fail = (message: string): never => {
-  process.stderr.write(`gatewayctl: ${message}\n`);
-  process.exit(2);
-};
+const out = (text: string) => void process.stdout.write(`${text}\n`);
+/** The line that names what gatewayctl talks to (stderr: stdout stays the answer alone). */
+const naming = (what: string) => void process.stderr.write(`gatewayctl: ${what}\n`);
 
-function source(): Source {
-  const liveness =
-    parseDuration(env.LIVENESS_TIMEOUT ?? '45s') ?? fail('LIVENESS_TIMEOUT must be a duration such as 45s');
-  if (env.REDIS_URL) return redisSource(env.REDIS_URL, liveness);
-  return adminApiSource(adminApi(env));
+function duration(name: string, fallback: string): number {
+  const ms = parseDuration(env[name] ?? fallback);
+  if (ms === undefined) throw new UsageError(`${name} must be a duration such as ${fallback}`);
+  return ms;
 }
 
-async function token(): Promise<void> {
-  const { container, project, org } = values;
-  if (!container || !project || !org) fail('token needs --container, --project and --org');
-  const ttl = parseDuration(values.ttl ?? '') ?? fail('--ttl must be a duration such as 365d');
-  const dataDir = env.DATA_DIR || '.data';
-  const key =
-    (await readDevKey(dataDir)) ??
-    fail(`no development key in ${dataDir}: start the gateway once (npm start) with the same DATA_DIR`);
-  const jwt = await mintContainerToken(key, {
-    containerId: container as string,
-    projectId: project as string,
-    orgId: org as string,
-    ttlSeconds: Math.round(ttl / 1000),
-  });
-  print({ token: jwt }, () => jwt);
-}
-
-async function read(command: string, src: Source): Promise<void> {
-  const now = Date.now();
-  if (command === 'containers') {
-    const rows = await src.containers();
-    print(rows, () =>
-      table(
-        ['CONTAINER', 'ORG', 'PROJECT', 'UPSTREAM', 'PRIMARY', 'GATEWAY', 'AGE'],
-        rows.map((c) => [
-          c.containerId,
-          c.orgId,
-          c.projectId,
-          c.upstream,
-          c.primary || '-',
-          c.gateway,
-          age(now - c.createdAt),
-        ]),
-      ),
-    );
-  } else if (command === 'routes') {
-    const rows = await src.routes();
-    print(rows, () =>
-      table(
-        ['HOSTNAME', 'CONTAINER', 'SERVICE', 'UPSTREAM', 'ACCESS'],
-        rows.map((r) => [r.hostname, r.containerId, r.service, `${r.upstream}:${r.port}`, r.access]),
-      ),
-    );
-  } else {
-    const rows = await src.health();
-    print(rows, () =>
-      table(
-        ['CONTAINER', 'STATE', 'LAST WATCHDOG', 'LOAD', 'MEMORY'],
-        rows.map((h) => [
-          h.containerId,
-          h.online ? 'online' : 'offline',
-          h.ageMs === null ? 'never' : `${age(h.ageMs)} ago`,
-          h.stats?.cpu.load?.join(' ') ?? '-',
-          h.stats?.memory.totalMb
-            ? `${h.stats.memory.availableMb ?? '?'}/${h.stats.memory.totalMb} MB free`
-            : '-',
-        ]),
-      ),
-    );
-  }
-}
-
-/** Commands that act on a running gateway: its admin API. */
-async function adminCommand(command: 'vpn' | 'revoke', id: string | undefined): Promise<void> {
-  if (command === 'revoke' && !id) fail('revoke needs a container id');
-  const res = await adminApi(env).request(
-    command === 'vpn' ? '/admin/vpn/clients' : `/admin/containers/${encodeURIComponent(id as string)}/revoke`,
-    { method: command === 'vpn' ? 'GET' : 'POST' },
-  );
-  const body = (await res.json()) as unknown;
-  if (!res.ok) fail(`${command}: ${(body as { error?: { message?: string } }).error?.message ?? res.status}`);
-  if (command === 'revoke') {
-    const r = body as RevocationResult;
-    const what = `routes ${r.routesRemoved ? 'removed' : 'none'}, VPN clients killed ${r.vpnClientsKilled}`;
-    return print(body, () =>
-      r.alreadyRevoked
-        ? `${r.containerId} was already revoked (still revoked): ${what}`
-        : `revoked ${r.containerId}: ${what}`,
-    );
-  }
-  const now = Date.now();
-  const rows = body as ConnectedClient[];
-  print(rows, () =>
-    table(
-      ['CONTAINER', 'VPN ADDRESS', 'REAL ADDRESS', 'IN', 'OUT', 'SINCE'],
-      rows.map((c) => [
-        c.commonName,
-        c.vpnAddress ?? '-',
-        c.realAddress,
-        String(c.bytesReceived),
-        String(c.bytesSent),
-        `${age(now - c.since)} ago`,
-      ]),
-    ),
-  );
-}
-
-async function run(): Promise<void> {
-  const [command] = positionals;
-  if (values.help || !command) return void process.stdout.write(`${USAGE}\n`);
-  if (command === 'token') return token();
-  if (command === 'watch')
-    return watch(
-      env.REDIS_URL || fail('watch reads the change feed in Redis: set REDIS_URL'),
-      values.json ?? false,
-    );
-  if (command === 'vpn' || command === 'revoke') return adminCommand(command, positionals[1]);
-  if (!['containers', 'routes', 'health'].includes(command)) fail(`unknown command "${command}"\n${USAGE}`);
-  const src = source();
+/** The Redis named by REDIS_URL, REDIS_SENTINELS + REDIS_SENTINEL_NAME or REDIS_CLUSTER_NODES, if any. */
+function redisTarget(): RedisTarget | undefined {
   try {
-    await read(command, src);
+    return readRedisTarget(env);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** `--admin` reads that gateway; else Redis when configured; else the admin API (ADMIN_* or the default). */
+function source(admin: string | undefined): Source {
+  const liveness = duration('LIVENESS_TIMEOUT', '45s');
+  const deadAfter = duration('POOL_DEAD_AFTER', '6s');
+  const redis = admin === undefined ? redisTarget() : undefined;
+  return redis ? redisSource(redis, liveness, deadAfter) : adminApiSource(adminApi(env, admin));
+}
+
+async function read({ command, values }: CommandLine): Promise<void> {
+  const json = values.json === true;
+  const show = <T>(rows: T, human: (rows: T) => string) =>
+    out(json ? JSON.stringify(rows, null, 2) : human(rows));
+  const src = source(values.admin as string | undefined);
+  naming(`reading ${src.name}`);
+  try {
+    if (command === 'containers') show(await src.containers(), containersTable);
+    else if (command === 'routes') show(await src.routes(), routesTable);
+    else if (command === 'health') show(await src.health(), healthTable);
+    else show(await src.gateways(), gatewaysTable);
   } finally {
     await src.close();
   }
 }
 
-run().catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
+/** Commands only a running gateway can answer: its admin API. */
+async function adminCommand({ command, values, positionals }: CommandLine): Promise<void> {
+  const api = adminApi(env, values.admin as string | undefined);
+  naming(`the admin API at ${api.base} (${api.origin})`);
+  const id = positionals[0] as string;
+  const res = await api.request(
+    command === 'vpn' ? '/admin/vpn/clients' : `/admin/containers/${encodeURIComponent(id)}/revoke`,
+    { method: command === 'vpn' ? 'GET' : 'POST' },
+  );
+  if (!res.ok) throw await adminFailure(res, command);
+  const body = (await res.json()) as unknown;
+  if (values.json) return out(JSON.stringify(body, null, 2));
+  out(command === 'vpn' ? vpnTable(body as ConnectedClient[]) : revocationLine(body as RevocationResult));
+}
+
+async function token({ values }: CommandLine): Promise<void> {
+  const { container, project, org } = values as Record<string, string | undefined>;
+  if (!container || !project || !org)
+    throw new UsageError('token needs --container, --project and --org', 'token');
+  const problem = identityProblem({ containerId: container, projectId: project, orgId: org });
+  if (problem) throw new UsageError(`${problem}: the gateway would refuse this token`, 'token');
+  const ttl = parseDuration((values.ttl as string | undefined) ?? '365d');
+  if (ttl === undefined) throw new UsageError('--ttl must be a duration such as 365d', 'token');
+  const dataDir = env.DATA_DIR || '.data';
+  const key = await readDevKey(dataDir);
+  if (!key)
+    throw new Error(
+      `no development key in ${dataDir}: start the gateway once (npm start) with the same DATA_DIR`,
+    );
+  naming(`signing with the development key in ${dataDir}`);
+  const jwt = await mintContainerToken(key, {
+    containerId: container,
+    projectId: project,
+    orgId: org,
+    ttlSeconds: Math.round(ttl / 1000),
+  });
+  out(values.json ? JSON.stringify({ token: jwt }) : jwt);
+}
+
+async function run(argv: string[]): Promise<void> {
+  const line = parseCommandLine(argv);
+  try {
+    await runCommand(line);
+  } catch (err) {
+    // A bad --admin, ADMIN_PORT or duration: show the usage of the command it was given to.
+    if (err instanceof UsageError && !err.command && line.command !== 'help')
+      throw new UsageError(err.message, line.command);
+    throw err;
+  }
+}
+
+async function runCommand(line: CommandLine): Promise<void> {
+  const { command, values, positionals } = line;
+  if (command === 'help') {
+    const [topic] = positionals;
+    if (topic !== undefined && !isCommand(topic)) throw new UsageError(`unknown command "${topic}"`);
+    return out(topic === undefined || topic === 'help' ? usage() : commandHelp(topic));
+  }
+  if (values.help) return out(commandHelp(command));
+  if (command === 'token') return token(line);
+  if (command === 'vpn' || command === 'revoke') return adminCommand(line);
+  if (command === 'watch') {
+    const target = redisTarget();
+    if (target) {
+      naming(`the change feed in ${describeTarget(target)}`);
+      return watch(target, values.json === true);
+    }
+    // No Redis given: the gateway's own event stream (works on the embedded store).
+    const api = adminApi(env, values.admin as string | undefined);
+    naming(`watching ${api.base}/admin/events (${api.origin})`);
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    process.once('SIGTERM', () => stop.abort());
+    return watchAdminEvents(api, { json: values.json === true, write: out, signal: stop.signal });
+  }
+  return read(line);
+}
+
+// `gatewayctl routes | head` closes stdout early: that is not a failure.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
+
+run(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    process.stderr.write(`gatewayctl: ${err.message}\n${err.command ? commandHelp(err.command) : usage()}\n`);
+    process.exit(2);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`gatewayctl: ${message.split('\n')[0]}\n`);
+  process.exit(1);
+});

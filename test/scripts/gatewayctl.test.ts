@@ -1,4 +1,7 @@
-/** gatewayctl against a real Redis written by a real gateway: tables, --json, token. */
+/**
+ * gatewayctl against a real Redis written by a real gateway: tables, --json, token, the line naming what
+ * it reads, and its command line (help, usage errors with exit 2, failures with exit 1, never a stack).
+ */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,7 +119,7 @@ describe('gatewayctl', () => {
       'uc_revoke was already revoked (still revoked): routes none, VPN clients killed 0\n',
     );
     await expect(ctl(['revoke', 'uc_never_seen'], admin)).rejects.toMatchObject({
-      code: 2,
+      code: 1,
       stdout: '',
       stderr: expect.stringContaining('no container "uc_never_seen" is known to this gateway'),
     });
@@ -131,18 +134,18 @@ describe('gatewayctl', () => {
       expect(JSON.parse(withToken.stdout)).toEqual([]);
       await expect(ctl(['revoke', 'uc_nobody'], { ...admin, ADMIN_TOKEN: adminToken })).rejects.toMatchObject(
         {
-          code: 2,
+          code: 1,
           stderr: expect.stringContaining('no container "uc_nobody" is known to this gateway'),
         },
       );
       // Both paths to the admin API (read: source.ts, act: main.ts); each gatewayctl run is a process start.
       await expect(ctl(['containers'], admin)).rejects.toMatchObject({
-        code: 2,
+        code: 1,
         stderr: expect.stringContaining('requires a token (401): set ADMIN_TOKEN'),
       });
       const wrong = ctl(['revoke', 'uc_nobody'], { ...admin, ADMIN_TOKEN: 'not-the-admin-token-at-all' });
       await expect(wrong).rejects.toMatchObject({
-        code: 2,
+        code: 1,
         stderr: expect.stringContaining('refused ADMIN_TOKEN (401)'),
       });
       expect(String(await wrong.catch((e: { stderr: string }) => e.stderr))).not.toContain(
@@ -153,14 +156,42 @@ describe('gatewayctl', () => {
     }
   }, 90_000);
 
-  it('fails with a clear message on a bad command or missing token options', async () => {
-    await expect(ctl(['frobnicate'])).rejects.toMatchObject({
-      code: 2,
-      stderr: expect.stringContaining('unknown command "frobnicate"'),
-    });
-    await expect(ctl(['token', '--container', 'x'])).rejects.toMatchObject({
-      code: 2,
-      stderr: expect.stringContaining('--project'),
-    });
+  it('names what it reads on stderr, and the banner names a non-default admin port', async () => {
+    // The banner's own command, as printed for this gateway (its admin port is not 9090).
+    const printed = /npx gatewayctl routes --admin (http:\/\/127\.0\.0\.1:\d+)\n/.exec(gw.output());
+    expect(printed?.[1]).toBe(`http://127.0.0.1:${gw.adminPort}`);
+    const [viaRedis, viaBanner, guess] = await Promise.all([
+      ctl(['routes', '--json']),
+      ctl(['routes', '--admin', printed?.[1] as string], { REDIS_URL: '' }),
+      // No port given: the documented default, said so (whatever answers there, or nothing).
+      ctl(['routes'], { REDIS_URL: '', ADMIN_PORT: '' }).catch((e: { stderr: string }) => e),
+    ]);
+    expect(viaRedis.stderr).toBe(`gatewayctl: reading ${redis.url}\n`);
+    expect(viaBanner.stderr).toBe(`gatewayctl: reading the admin API at ${printed?.[1]} (--admin)\n`);
+    expect(viaBanner.stdout).toContain('uc_ctl1');
+    expect(guess.stderr).toMatch(
+      /^gatewayctl: reading the admin API at http:\/\/127\.0\.0\.1:9090 \(default/,
+    );
+  });
+
+  it('refuses a bad command line or an id the gateway would refuse: one line, usage, exit 2', async () => {
+    // The cases are tested in-process (gatewayctl-cli.test.ts); here, what a shell sees, on two of them.
+    const runs = await Promise.all([
+      ctl(['routes', '--jsn']).catch((e) => e),
+      ctl(['token', '--container', 'uc--two', '--project', PROJECT, '--org', ORG]).catch((e) => e),
+    ]);
+    for (const [run, line] of [
+      [runs[0], 'gatewayctl: routes has no option --jsn'],
+      [
+        runs[1],
+        'gatewayctl: container id "uc--two" may not contain "--": the gateway would refuse this token',
+      ],
+    ]) {
+      expect(run).toMatchObject({ code: 2, stdout: '' });
+      const [first, second] = run.stderr.split('\n');
+      expect(first).toBe(line);
+      expect(second).toMatch(/^usage: gatewayctl /);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
   });
 });

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   GATEWAY_RUNTIMES,
   type GatewayBenchOptions,
@@ -48,18 +46,13 @@ export function allProxies(routeCounts: readonly number[], gateway: GatewayBench
   return [direct, nginxProxy, chp, fastifyProxy, ...gateways, ...baselines, ...variants];
 }
 
-/** Whether gateway/main.ts exists yet (the default selection leaves the gateway out until it does). */
-export function gatewayPresent(): boolean {
-  return existsSync(join(REPO_ROOT, 'gateway', 'main.ts'));
-}
-
 /** `--only gateway-node` also selects `gateway-node@10` and `gateway-node@100000`. */
 const selected = (proxy: ProxyUnderTest, only: readonly string[]) =>
   only.some((name) => proxy.name === name || proxy.name.startsWith(`${name}@`));
 
-/** The proxies selected by `--only` (unknown names are an error), else all that can run. */
+/** The proxies selected by `--only` (unknown names are an error), else all of them. */
 export function selectProxies(all: readonly ProxyUnderTest[], only: string[] | undefined): ProxyUnderTest[] {
-  if (!only) return all.filter((p) => gatewayPresent() || !p.name.startsWith('gateway-'));
+  if (!only) return [...all];
   const unknown = only.filter((name) => !all.some((p) => selected(p, [name])));
   if (unknown.length > 0)
     throw new Error(`unknown proxy ${unknown.join(', ')}; known: ${all.map((p) => p.name).join(', ')}`);

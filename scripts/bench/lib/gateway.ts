@@ -105,13 +105,16 @@ export function gatewayUnderTest(
       fixture.dataDir ??= mkdtempSync(join(context.workDir, 'gateway-data-'));
       const dataDir = fixture.dataDir;
       const port = await freePort();
+      const adminPort = await freePort();
       const env = {
         PORT: String(port),
-        ADMIN_PORT: String(await freePort()),
+        ADMIN_PORT: String(adminPort),
         DATA_DIR: dataDir,
         DOMAIN: 'localhost',
         // Loopback only: the default 0.0.0.0 would expose the bench gateway.
         HOST: '127.0.0.1',
+        // Stopped with SIGTERM between runs: no drain grace unless asked (--gateway-env DRAIN_GRACE=...).
+        DRAIN_GRACE: '0',
         ...options.env,
       };
       const launched = launchPinned({
@@ -151,6 +154,7 @@ export function gatewayUnderTest(
         port,
         hostHeader: `uc-bench.org-${identity.orgId}.localhost`,
         pid: launched.pid,
+        metricsPort: adminPort,
         stop: () => launched.stop(),
       };
     },

@@ -11,13 +11,19 @@ export const LARGE_BODY_BYTES = 65_536;
  * no access log, and keep-alive connections that are never recycled (nginx's default of 1,000 requests a
  * connection would make wrk reconnect all the time and measure connection set-up instead).
  */
-function commonConfig(dir: string, httpBlock: string): string {
+function commonConfig(
+  dir: string,
+  httpBlock: string,
+  workerConnections = 4096,
+  descriptorLimit?: number,
+): string {
+  const rlimit = descriptorLimit ? `worker_rlimit_nofile ${descriptorLimit};\n` : '';
   return `daemon off;
 master_process on;
 worker_processes 1;
-pid ${dir}/nginx.pid;
+${rlimit}pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
+events { worker_connections ${workerConnections}; }
 http {
   access_log off;
   client_body_temp_path ${dir}/tmp/body;
@@ -70,6 +76,48 @@ export function proxyConfig(dir: string, port: number, originPort: number): stri
       proxy_set_header Host $host;
     }
   }`,
+  );
+}
+
+/**
+ * nginx proxying WebSockets as its documentation does it (Upgrade and Connection passed on, keep-alive
+ * for plain requests), with room for `sockets` WebSockets and hour-long idle timeouts. The worker raises
+ * its descriptor limit to `descriptorLimit` (not above the hard limit: setrlimit would fail).
+ */
+export function webSocketProxyConfig(
+  dir: string,
+  port: number,
+  originPort: number,
+  sockets: number,
+  descriptorLimit: number,
+): string {
+  return commonConfig(
+    dir,
+    `  map $http_upgrade $connection_upgrade {
+    default upgrade;
+    '' '';
+  }
+  upstream origin {
+    server 127.0.0.1:${originPort};
+    keepalive 64;
+    keepalive_requests 10000000;
+  }
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    location / {
+      proxy_pass http://origin;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_set_header Host $host;
+      proxy_read_timeout 1h;
+      proxy_send_timeout 1h;
+    }
+  }`,
+    // Two connections per WebSocket; nginx starts closing connections it deems reusable when fewer than
+    // a 16th are free ("worker_connections are not enough"), which cut handshakes off at 9,000 sockets.
+    Math.ceil((2 * sockets * 17) / 16) + 1000,
+    descriptorLimit,
   );
 }
 

@@ -2,16 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-
-const positiveInt = z.coerce.number().int().positive();
-const cpuList = z.string().regex(/^\d+(?:[-,]\d+)*$/, 'a taskset CPU list such as 1 or 0-1');
-/** Repeated `KEY=VALUE` options as an environment record. */
-const envPairs = z
-  .array(z.string().regex(/^[A-Z_][A-Z0-9_]*=/, 'KEY=VALUE'))
-  .default([])
-  .transform((pairs) =>
-    Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])),
-  );
+import { cpuList, envPairs, positiveInt } from './option-schemas.ts';
 
 export const BenchOptions = z.object({
   reps: positiveInt.default(5),

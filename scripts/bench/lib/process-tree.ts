@@ -79,3 +79,49 @@ export function treePeakRssBytes(rootPid: number): number {
   }
   return total;
 }
+
+/** Sum of VmRSS (resident set now) over the tree, in bytes. */
+export function treeRssBytes(rootPid: number): number {
+  let total = 0;
+  for (const pid of processTree(rootPid)) {
+    try {
+      const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (match?.[1]) total += Number(match[1]) * 1024;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
+/** Open file descriptors over the tree (entries of /proc/<pid>/fd). */
+export function treeOpenDescriptors(rootPid: number): number {
+  let total = 0;
+  for (const pid of processTree(rootPid)) {
+    try {
+      total += readdirSync(`/proc/${pid}/fd`).length;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
+/**
+ * Interrupted mid-run (SIGINT, SIGTERM): the processes being measured and their load are our descendants;
+ * stop them by pid, clean up, exit 130.
+ */
+export function onInterrupt(cleanUp: () => Promise<void>): void {
+  const onSignal = () => {
+    for (const pid of processTree(process.pid).slice(1)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}

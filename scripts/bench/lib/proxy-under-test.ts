@@ -14,6 +14,8 @@ export interface RunningProxy {
   hostHeader: string;
   /** Root of the process tree whose CPU and memory are charged to the proxy; undefined for "direct". */
   pid: number | undefined;
+  /** Port of a Prometheus `/metrics` with `process_heap_used_bytes` (the gateway's admin port), if any. */
+  metricsPort?: number;
   /** Stops the whole tree and waits for it to exit. */
   stop(): Promise<void>;
 }

@@ -78,10 +78,10 @@ const fmt = (value: number | undefined, digits: number) =>
   value === undefined
     ? DASH
     : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-/** Latencies as PERF-BASELINE.md writes them: 3 significant digits. */
+/** Latencies with 3 significant digits. */
 const ms = (value: number | undefined) => (value === undefined ? DASH : value.toPrecision(3));
 
-/** A markdown table in the layout of PERF-BASELINE.md, with notes for errors and failures. */
+/** A markdown table (columns in scripts/bench/README.md), with notes for errors and failures. */
 export function markdownTable(rows: readonly Row[]): string {
   const lines = [
     '| proxy | req/s | p50 / p99 ms | CPU µs/req | x nginx (paired) | p99 x nginx (paired) | peak RSS MB |',

@@ -8,6 +8,8 @@ export interface WrkOptions {
   hostHeader: string;
   connections: number;
   durationSeconds: number;
+  /** More request headers, `Name: value` (e.g. `Connection: close`: a new connection per request). */
+  headers?: string[];
 }
 
 export const WrkResult = z.object({
@@ -58,6 +60,7 @@ export function runWrk(options: WrkOptions): Promise<WrkResult> {
     '--latency',
     '-H',
     `Host: ${options.hostHeader}`,
+    ...(options.headers ?? []).flatMap((header) => ['-H', header]),
     `http://127.0.0.1:${options.port}${options.path}`,
   ];
   // wrk stops itself after -d; the timeout only guards against a wedged run.
