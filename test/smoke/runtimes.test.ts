@@ -1,4 +1,5 @@
 /** The same smoke suite on Node, Deno and Bun: the gateway as a child process against a real Redis. */
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../gateway/store/redis.ts';
 import { legacyWatchdogBody, mapBody, ORG, PROJECT } from '../support/control.ts';
@@ -36,10 +37,35 @@ for (const runtime of RUNTIMES) {
       expect(await ready.json()).toMatchObject({ checks: { store: 'ok' } });
     });
 
+    it("answers a browser at the gateway's own host with a page, a script with JSON", async () => {
+      // undici's request: fetch sends its own Sec-Fetch-Mode (cors), as a browser's script would.
+      const page = await request(`${gw.base}/`, {
+        headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate' },
+      });
+      expect(page.statusCode).toBe(200);
+      expect(await page.body.text()).toMatch(/<h1>Demiurge Gateway<\/h1>[\s\S]*data-check="store">ok</);
+      const json = await fetch(`${gw.base}/`, { headers: { accept: 'text/html' } });
+      expect(json.status).toBe(404);
+      expect(await json.json()).toMatchObject({ error: { code: 'GW_ERR_NOT_FOUND' } });
+      const missing = await request(`${gw.base}/nope`, { headers: { accept: 'text/html' } });
+      expect([missing.statusCode, await missing.body.text()]).toEqual([
+        404,
+        expect.stringContaining('Nothing here'),
+      ]);
+    });
+
     it('takes a legacy map event and writes the route to Redis', async () => {
       const res = await post(mapBody('terminal', 7681));
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({});
+      expect(await res.text()).toBe('{}'); // the legacy answer, to a client that does not ask for JSON
+      // Asked for JSON, the answer names the URLs (GATEWAY_FQDN is localhost:<port> in development).
+      const asked = await fetch(`${gw.base}/collab/event`, {
+        method: 'POST',
+        body: mapBody('terminal', 7681),
+        headers: { authorization: token, 'content-type': 'application/json', accept: 'application/json' },
+      });
+      const at = (label: string) => `http://${label}.org-${ORG}.localhost:${gw.port}/`;
+      expect(await asked.json()).toEqual({ urls: [at('uc-smoke1'), at('uc-smoke1--terminal')] });
       expect(await store.resolve(`uc-smoke1.org-${ORG}.localhost`)).toMatchObject({
         port: 7681,
         upstream: '127.0.0.1',
