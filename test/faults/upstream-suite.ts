@@ -29,7 +29,8 @@ const HOST = hostOf('faults');
  * a fix shows as a failure asking for the entry to go. On Deno a client that vanishes mid-upload, after
  * the app's answer head was relayed, is held: with a FIN its connection stays in CLOSE-WAIT (seen for
  * over 50 s), with a reset its descriptor stays open (8 of 10 after 40 s), and the access log blames
- * the upstream (`cut: upstream`, GW_ERR_UPSTREAM_FAILED) for 9 exchanges in 10.
+ * the upstream (`cut: upstream`, GW_ERR_UPSTREAM_FAILED) for 9 exchanges in 10. The cause is the JS stream
+ * the upload goes through on its way to fetch (gateway/README.md, the runtime table).
  */
 const KNOWN: Partial<Record<Runtime, readonly string[]>> = { deno: ['upload-fin', 'upload-reset'] };
 
