@@ -1,16 +1,16 @@
 /**
  * Network namespaces for the pool's kernel tests (kernel routes, forwarding): made by the test, removed
  * by it (and on process exit). Nothing is added to the root namespace: every link is created inside a
- * test namespace, every private-range address lives there. Owners are recorded in /run/demiurge-e2e like
- * test/e2e/support/netns.ts does, so a later e2e run removes namespaces of a killed run.
+ * test namespace, every private-range address lives there. Owners are recorded, and namespaces removed,
+ * by test/e2e/support/netns.ts's own functions, so a later e2e run removes namespaces of a killed run.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { OWNERS_DIR, removeNamespace } from '../e2e/support/netns.ts';
 import { requireCommand } from '../support/prerequisites.ts';
 
-const OWNERS_DIR = '/run/demiurge-e2e';
 const run = promisify(execFile);
 
 export interface PoolNamespaces {
@@ -23,30 +23,6 @@ export interface PoolNamespaces {
   /** The prefix that runs a command inside a namespace (KernelRoutes' commandPrefix). */
   prefix(short: string): string[];
   remove(): void;
-}
-
-function removeNamespace(ns: string): void {
-  try {
-    const pids = execFileSync('ip', ['netns', 'pids', ns], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    for (const pid of pids.split(/\s+/).filter(Boolean)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  } catch {
-    // namespace already removed
-  }
-  try {
-    execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-  } catch {
-    // already removed
-  }
-  rmSync(`${OWNERS_DIR}/${ns}`, { force: true });
 }
 
 /** Creates one namespace per short name (`lo` up, IPv6 off on new links), named `pk<id>-<short>`. */

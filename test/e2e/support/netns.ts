@@ -41,7 +41,7 @@ import {
 } from './processes.ts';
 
 const UNDERLAY = '10.250.0';
-const OWNERS_DIR = '/run/demiurge-e2e';
+export const OWNERS_DIR = '/run/demiurge-e2e';
 const MAX_CONTAINERS = 250;
 
 export interface ContainerNamespace {
@@ -79,7 +79,7 @@ export interface Topology extends Namespaces {
 }
 
 /** Every PID still inside a namespace, SIGKILLed; the namespace and its /etc/netns dir removed. */
-function removeNamespace(ns: string): void {
+export function removeNamespace(ns: string): void {
   try {
     const pids = execFileSync('ip', ['netns', 'pids', ns], {
       encoding: 'utf8',
