@@ -3,17 +3,18 @@
  * service behind the gateway's proxy; a user of the project opens it, goes through the platform's login
  * (LOGIN_URL on another origin) once, and ends signed in to the app as themselves, with the ID token
  * verified against the gateway's JWKS. A user of another project is refused; revoking the container ends it.
+ * On each runtime: the provider's redirects and cookies pass through Deno's and Bun's adapters too.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayProcess } from '../support/gateway-process.ts';
+import { type GatewayProcess, RUNTIMES } from '../support/gateway-process.ts';
 import { type PlatformFixture, startPlatformFixture } from '../support/platform-login.ts';
 import { type RelyingParty, startRelyingParty } from './relying-party.ts';
 
 const ORG = 'org-a';
 const PROJECT = 'proj-a';
 
-describe('OIDC sign-in to an app behind the proxy, in Chromium', () => {
+describe.each(RUNTIMES)('OIDC sign-in to an app behind the proxy, in Chromium (%s)', (runtime) => {
   let platform: PlatformFixture;
   let gw: GatewayProcess;
   let browser: Browser;
@@ -37,10 +38,15 @@ describe('OIDC sign-in to an app behind the proxy, in Chromium', () => {
   };
 
   beforeAll(async () => {
-    platform = await startPlatformFixture(ORG, PROJECT, [
-      { user_id: 'u-alice', username: 'alice', org: ORG, project: PROJECT },
-      { user_id: 'u-bob', username: 'bob', org: ORG, project: 'proj-b' },
-    ]);
+    platform = await startPlatformFixture(
+      ORG,
+      PROJECT,
+      [
+        { user_id: 'u-alice', username: 'alice', org: ORG, project: PROJECT },
+        { user_id: 'u-bob', username: 'bob', org: ORG, project: 'proj-b' },
+      ],
+      runtime,
+    );
     ({ loginOrigin, gatewayOrigin } = platform);
     ({ gw, browser } = platform.fixture);
     rp = await startRelyingParty();

@@ -1,5 +1,6 @@
 /** A gateway process, the demo container registered like a legacy image, and a loopback Chromium. */
 import type { Browser } from 'playwright-core';
+import type { Runtime } from '../../gateway/server/runtime.ts';
 import { type DemoContainer, registerLegacy, startDemoContainer } from '../../scripts/demo/demo-container.ts';
 import { launchLoopbackChromium } from './chromium.ts';
 import { type GatewayProcess, startGateway } from './gateway-process.ts';
@@ -15,8 +16,9 @@ export async function startDemoFixture(
   org: string,
   project: string,
   gatewayEnv: Record<string, string> = {},
+  runtime: Runtime = 'node',
 ): Promise<DemoFixture> {
-  const gw = await startGateway('node', gatewayEnv);
+  const gw = await startGateway(runtime, gatewayEnv);
   const container = await startDemoContainer();
   const registration = registerLegacy(
     gw.base,

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type DevKey, readDevKey } from '../../gateway/auth/dev-key.ts';
 import { mintUserToken } from '../../gateway/control/dev-login.ts';
+import type { Runtime } from '../../gateway/server/runtime.ts';
 import { type DemoFixture, startDemoFixture } from './demo-fixture.ts';
 
 export interface PlatformUser {
@@ -79,20 +80,29 @@ export interface PlatformFixture {
   close(): Promise<void>;
 }
 
-/** Starts both, services defaulting to `project` access, the login page signing with the gateway's key. */
+/**
+ * Starts both (the gateway on `runtime`), services defaulting to `project` access, the login page signing
+ * with the gateway's key.
+ */
 export async function startPlatformFixture(
   org: string,
   project: string,
   users: PlatformUser[],
+  runtime: Runtime = 'node',
 ): Promise<PlatformFixture> {
   const login = await startPlatformLogin(users);
   const loginOrigin = login.origin('login.localhost');
   let fixture: DemoFixture | undefined;
   try {
-    fixture = await startDemoFixture(org, project, {
-      DEFAULT_ACCESS: 'project',
-      LOGIN_URL: `${loginOrigin}/`,
-    });
+    fixture = await startDemoFixture(
+      org,
+      project,
+      {
+        DEFAULT_ACCESS: 'project',
+        LOGIN_URL: `${loginOrigin}/`,
+      },
+      runtime,
+    );
     const gatewayOrigin = `http://localhost:${fixture.gw.port}`;
     const key = await readDevKey(fixture.gw.dataDir);
     if (!key) throw new Error('the gateway wrote no development key');
