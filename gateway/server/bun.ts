@@ -13,7 +13,8 @@ import { type EdgeRules, edgeRefusal, refuseAtEdge } from './edge-check.ts';
 import { createFetchProxy, type UpstreamInit } from './fetch-proxy.ts';
 import type { RunningServer } from './listener.ts';
 import { isContainerHost, isWebSocketUpgrade } from './public-dispatch.ts';
-import { createWebSocketRelay, MAX_BUFFERED_BYTES, type Relay } from './web-socket-relay.ts';
+import { openRawUpstream } from './raw-upstream.ts';
+import { createWebSocketRelay, MAX_MESSAGE_BYTES, type Relay } from './web-socket-relay.ts';
 
 interface BunServerWebSocket {
   data: Relay;
@@ -55,10 +56,6 @@ interface BunFetchInit extends UpstreamInit {
   /** Socket idle timeout in ms; false = none. */
   timeout: number | false;
 }
-type BunWebSocket = new (
-  url: string,
-  options: { protocols: string[]; headers: [string, string][] },
-) => WebSocket;
 
 /**
  * Gives a proxied connection an idle deadline (`idleSeconds`: CLIENT_IDLE_TIMEOUT) again once the answer
@@ -94,11 +91,11 @@ export async function startBun(gateway: Gateway): Promise<RunningServer> {
     headersTimeoutMs: config.UPSTREAM_HEADERS_TIMEOUT,
     clientStays,
   });
-  const NativeWebSocket = WebSocket as unknown as BunWebSocket;
+  // Upstream WebSockets on plain TCP (raw-upstream.ts): Bun's own client cannot stop reading a fast app.
   const relay = createWebSocketRelay(
     {
       ...proxy,
-      openUpstream: (url, protocols, headers) => new NativeWebSocket(url, { protocols, headers }),
+      openUpstream: (target) => openRawUpstream({ ...target, maxMessage: MAX_MESSAGE_BYTES }),
       headersTimeoutMs: config.UPSTREAM_HEADERS_TIMEOUT,
     },
     fetchProxy,
@@ -144,8 +141,9 @@ export async function startBun(gateway: Gateway): Promise<RunningServer> {
       // Pings keep a quiet but live client open; only a peer that stops answering is dropped.
       idleTimeout: 120,
       sendPings: true,
-      maxPayloadLength: 64 * 1024 * 1024,
-      backpressureLimit: MAX_BUFFERED_BYTES,
+      maxPayloadLength: MAX_MESSAGE_BYTES,
+      // A safety net only: the relay stops reading the app once 1 MiB is queued (PAUSE_AT_BYTES).
+      backpressureLimit: MAX_MESSAGE_BYTES,
       closeOnBackpressureLimit: true,
     },
   });

@@ -14,7 +14,13 @@ import { type EdgeRules, edgeRefusal, refuseAtEdge } from './edge-check.ts';
 import { createFetchProxy, type UpstreamInit } from './fetch-proxy.ts';
 import type { RunningServer } from './listener.ts';
 import { isContainerHost, isWebSocketUpgrade } from './public-dispatch.ts';
-import { type AcceptClient, createWebSocketRelay, type Relay } from './web-socket-relay.ts';
+import { openRawUpstream } from './raw-upstream.ts';
+import {
+  type AcceptClient,
+  createWebSocketRelay,
+  MAX_MESSAGE_BYTES,
+  type Relay,
+} from './web-socket-relay.ts';
 
 interface DenoServer {
   addr: { port: number };
@@ -38,14 +44,10 @@ declare const Deno: {
   ): { socket: WebSocket; response: Response };
   createHttpClient(options: { allowHost: boolean; http2: boolean }): DenoHttpClient;
 };
-/** Deno's fetch and WebSocket take the client that lets the Host header through. */
+/** Deno's fetch takes the client that lets the Host header through. */
 interface DenoFetchInit extends UpstreamInit {
   client: DenoHttpClient;
 }
-type DenoWebSocket = new (
-  url: string,
-  options: { protocols: string[]; headers: [string, string][]; client: DenoHttpClient },
-) => WebSocket;
 
 /** Wires a Deno server socket to a relay once the handshake answer is sent. */
 function acceptWith(request: Request): AcceptClient<Response> {
@@ -89,11 +91,11 @@ export async function startDeno(gateway: Gateway): Promise<RunningServer> {
     keepUnderscores: config.UNDERSCORE_HEADERS === 'keep',
     headersTimeoutMs: config.UPSTREAM_HEADERS_TIMEOUT,
   });
-  const NativeWebSocket = WebSocket as unknown as DenoWebSocket;
+  // Upstream WebSockets on plain TCP (raw-upstream.ts): Deno's own client cannot stop reading a fast app.
   const relay = createWebSocketRelay(
     {
       ...proxy,
-      openUpstream: (url, protocols, headers) => new NativeWebSocket(url, { protocols, headers, client }),
+      openUpstream: (target) => openRawUpstream({ ...target, maxMessage: MAX_MESSAGE_BYTES }),
       headersTimeoutMs: config.UPSTREAM_HEADERS_TIMEOUT,
     },
     fetchProxy,

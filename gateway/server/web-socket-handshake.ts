@@ -1,6 +1,6 @@
 /**
- * The upstream side of a WebSocket handshake on Deno and Bun: waiting for the runtime's WebSocket client
- * to open, and what to answer when it does not (the runtimes report a refusal only by its status).
+ * The upstream side of a WebSocket on Deno and Bun, as the relay sees it: how a handshake ended when it
+ * did not open, what an open upstream socket offers, and what the client gets when the app refused.
  */
 import { ErrorCode } from '../../shared/errors.ts';
 import type { ProxyErrorAnswer } from '../proxy/pages.ts';
@@ -12,52 +12,47 @@ import type { ResolvedRoute } from '../store/store.ts';
  */
 export type HandshakeFailure = { failed: ErrorCode } | { refusedWith: number } | { clientLeft: true };
 
-/**
- * The app's status when a runtime's WebSocket client reports a refused handshake. Neither runtime
- * exposes the answer itself, only its status in the error's text: Deno 2.9 "Invalid status code: 404",
- * Bun 1.4 "Expected 101 status code: 404".
- */
-const REFUSAL_STATUS = /status code:? (\d{3})\b/i;
+/** What an open upstream WebSocket reports to its relay. */
+export interface UpstreamEvents {
+  message(data: string | ArrayBuffer | Uint8Array<ArrayBuffer>): void;
+  closed(code: number, reason: string): void;
+  failed(): void;
+}
 
-/**
- * Waits for the upstream socket to open; how it failed when it does not open in time, or the client
- * (`client`: the request's signal) left first, in which case the upstream is let go at once.
- */
-export function opened(
-  upstream: WebSocket,
-  timeoutMs: number,
-  client: AbortSignal,
-): Promise<HandshakeFailure | undefined> {
-  return new Promise((resolve) => {
-    const giveUp = (failure: HandshakeFailure) => {
-      clearTimeout(timer);
-      client.removeEventListener('abort', onClientLeft);
-      upstream.onopen = upstream.onerror = null;
-      upstream.close();
-      resolve(failure);
-    };
-    const onClientLeft = () => giveUp({ clientLeft: true });
-    const timer = setTimeout(() => giveUp({ failed: ErrorCode.UpstreamTimeout }), timeoutMs);
-    if (client.aborted) return onClientLeft();
-    client.addEventListener('abort', onClientLeft, { once: true });
-    upstream.onopen = () => {
-      clearTimeout(timer);
-      client.removeEventListener('abort', onClientLeft);
-      resolve(undefined);
-    };
-    upstream.onerror = (event) => {
-      clearTimeout(timer);
-      client.removeEventListener('abort', onClientLeft);
-      const status = Number(REFUSAL_STATUS.exec(String((event as ErrorEvent).message))?.[1]);
-      // Anything else the WebSocket API does not tell apart: reported as a refused connection.
-      resolve(status >= 200 ? { refusedWith: status } : { failed: ErrorCode.UpstreamRefused });
-    };
-  });
+/** An open upstream WebSocket (`raw-upstream.ts`). */
+export interface UpstreamSocket {
+  /** The subprotocol the app chose ('' for none). */
+  readonly protocol: string;
+  /** Starts reporting to `events`. */
+  start(events: UpstreamEvents): void;
+  send(data: string | ArrayBuffer | Uint8Array<ArrayBuffer>): void;
+  /** Closes towards the app with `code` where it may be sent; once. */
+  close(code: number, reason: string): void;
+  /** Stops and restarts reading from the app (back-pressure). */
+  pause(): void;
+  resume(): void;
+}
+
+/** Closes with `code` where the runtime lets us send it; standard WebSocket objects allow only 1000 and 3000-4999. */
+export function closeWith(
+  target: { close(code?: number, reason?: string): void },
+  code: number,
+  reason: string,
+): void {
+  if (code === 1005 || code === 1006 || code === 1015) {
+    target.close(); // reserved: never sent
+    return;
+  }
+  try {
+    target.close(code, reason);
+  } catch {
+    target.close(1000, reason);
+  }
 }
 
 /**
- * The answer to a handshake the app refused. The app's own headers and body cannot be relayed here (see
- * `opened`): its status is kept when it is an error status, with the gateway's JSON body.
+ * The answer to a handshake the app refused, on Deno and Bun: its status is kept when it is an error
+ * status, with the gateway's JSON body (the app's own headers and body are not read; Node relays them).
  */
 export function refusal(status: number, route: ResolvedRoute): ProxyErrorAnswer {
   return {

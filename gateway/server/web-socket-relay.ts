@@ -1,8 +1,10 @@
 /**
- * Native WebSocket proxying for the Deno and Bun adapters: the upstream is opened first with the client's
- * subprotocols and forwarded headers, then the client is accepted with the subprotocol the upstream chose,
- * and messages are relayed frame by frame (text stays text, binary stays binary) with close codes passed
- * on. Each relay is registered so a route change closes it. No idle cut-off: runtimes only ping.
+ * WebSocket proxying for the Deno and Bun adapters: the upstream is opened first (`raw-upstream.ts`) with
+ * the client's subprotocols and forwarded headers, then the client is accepted by the runtime's server
+ * with the subprotocol the upstream chose, and messages are relayed one by one (text stays text, binary
+ * stays binary) with close codes passed on. A client slower than its app stops the reading of the app
+ * (back-pressure) until it has caught up. Each relay is registered so a route change closes it. No idle
+ * cut-off: runtimes only ping.
  */
 import { ErrorCode } from '../../shared/errors.ts';
 import type { ProxyParts } from '../gateway.ts';
@@ -13,7 +15,7 @@ import { errorAnswer } from '../proxy/pages.ts';
 import { SecurityReason } from '../security-log.ts';
 import type { ResolvedRoute } from '../store/store.ts';
 import { type FetchProxy, type Forward, pathOf } from './fetch-proxy.ts';
-import { type HandshakeFailure, opened, refusal } from './web-socket-handshake.ts';
+import { closeWith, type HandshakeFailure, refusal, type UpstreamSocket } from './web-socket-handshake.ts';
 
 /** The client's half as each runtime's server socket offers it. */
 export interface ClientSide {
@@ -23,8 +25,23 @@ export interface ClientSide {
   buffered(): number;
 }
 
-/** Opens the upstream socket: the runtime's WebSocket with its non-standard `headers` option. */
-export type OpenUpstream = (url: string, protocols: string[], headers: [string, string][]) => WebSocket;
+/** What the relay asks of an adapter to open the upstream WebSocket. */
+export interface UpstreamTarget {
+  host: string;
+  port: number;
+  /** Path and query as the client sent them. */
+  path: string;
+  protocols: string[];
+  /** The forwarded headers (`handshakeHeaders`). */
+  headers: [string, string][];
+  /** Deadline for the upstream's handshake (covers connect). */
+  timeoutMs: number;
+  /** The client's request: its abort lets the handshake go. */
+  client: AbortSignal;
+}
+
+/** Opens the upstream socket: the open socket, or how the handshake ended. */
+export type OpenUpstream = (target: UpstreamTarget) => Promise<UpstreamSocket | HandshakeFailure>;
 
 /** Accepts the client with the upstream's subprotocol; returns the runtime's answer to the Request. */
 export type AcceptClient<Answer> = (protocol: string, relay: Relay) => Answer;
@@ -35,33 +52,30 @@ export interface WebSocketRelayDeps extends ProxyParts {
   headersTimeoutMs: number;
 }
 
-/** Past this many bytes queued towards a slow client the relay closes (WebSockets offer no back-pressure). */
-export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/** The largest message relayed either way (Bun's server refuses larger ones from the client). */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** The app is no longer read past this many bytes queued towards the client... */
+export const PAUSE_AT_BYTES = 1024 * 1024;
+/** ...and reads again once the queue is down to this, looked at every DRAIN_POLL_MS. */
+export const RESUME_AT_BYTES = 256 * 1024;
+const DRAIN_POLL_MS = 5;
 
 const GOING_AWAY = 1001;
-const TOO_BIG = 1009;
-
-/** Closes with `code` where the runtime lets us send it; standard WebSocket objects allow only 1000 and 3000-4999. */
-function closeWith(target: { close(code?: number, reason?: string): void }, code: number, reason: string) {
-  if (code === 1005 || code === 1006 || code === 1015) return target.close(); // reserved: never sent
-  try {
-    target.close(code, reason);
-  } catch {
-    target.close(1000, reason);
-  }
-}
 
 /** One proxied WebSocket: upstream open, client attached once the runtime accepted it. */
 export class Relay {
   #client: ClientSide | undefined;
-  #pending: (string | ArrayBuffer)[] = [];
+  #pending: (string | ArrayBuffer | Uint8Array<ArrayBuffer>)[] = [];
   #closed = false;
   #unregister: (() => void) | undefined;
   /** `performance.now()` when the client was accepted. */
   #opened = 0;
 
+  /** Reading from the app is stopped until the client's queue drains. */
+  #paused = false;
+
   constructor(
-    private readonly upstream: WebSocket,
+    private readonly upstream: UpstreamSocket,
     private readonly route: ResolvedRoute,
     private readonly deps: WebSocketRelayDeps,
     /** The handshake, as the access log reads it. */
@@ -69,9 +83,11 @@ export class Relay {
     /** Epoch ms when the session that allowed it ends. */
     private readonly expiresAt?: number,
   ) {
-    upstream.onmessage = (event: MessageEvent<string | ArrayBuffer>) => this.#toClient(event.data);
-    upstream.onclose = (event) => this.#finish(event.code, event.reason, 'upstream');
-    upstream.onerror = () => this.#finish(1011, 'upstream failed', 'upstream');
+    upstream.start({
+      message: (data) => this.#toClient(data),
+      closed: (code, reason) => this.#finish(code, reason, 'upstream'),
+      failed: () => this.#finish(1011, 'upstream failed', 'upstream'),
+    });
   }
 
   /** The request's id, echoed in the handshake's answer. */
@@ -101,7 +117,7 @@ export class Relay {
 
   fromClient(data: string | ArrayBuffer | Uint8Array<ArrayBuffer>): void {
     this.deps.activity.touch(this.route.containerId);
-    if (this.upstream.readyState === WebSocket.OPEN) this.upstream.send(data);
+    if (!this.#closed) this.upstream.send(data);
   }
 
   clientClosed(code: number, reason: string): void {
@@ -113,20 +129,30 @@ export class Relay {
     this.#finish(GOING_AWAY, 'client gone', 'client');
   }
 
-  #toClient(data: string | ArrayBuffer): void {
+  #toClient(data: string | ArrayBuffer | Uint8Array<ArrayBuffer>): void {
     const client = this.#client;
     if (!client) return void this.#pending.push(data);
     if (this.#closed) return;
     client.send(data);
-    if (client.buffered() > MAX_BUFFERED_BYTES) this.#finish(TOO_BIG, 'client too slow', 'gateway');
+    if (this.#paused || client.buffered() <= PAUSE_AT_BYTES) return;
+    // Back-pressure: the app is read again once the client has taken most of what is queued (the
+    // runtimes' server sockets have no drain event).
+    this.#paused = true;
+    this.upstream.pause();
+    const drained = () => {
+      if (this.#closed) return;
+      if (client.buffered() > RESUME_AT_BYTES) return void setTimeout(drained, DRAIN_POLL_MS);
+      this.#paused = false;
+      this.upstream.resume();
+    };
+    setTimeout(drained, DRAIN_POLL_MS);
   }
 
   /** Ends both halves once, passing the closing side's code to the other. */
   #finish(code: number, reason: string, by: ClosedBy): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (by !== 'upstream' && this.upstream.readyState <= WebSocket.OPEN)
-      closeWith(this.upstream, code, reason);
+    if (by !== 'upstream') this.upstream.close(code, reason);
     if (by !== 'client' && this.#client) closeWith(this.#client, code, reason);
     if (this.#client) {
       this.deps.metrics.openWebSockets--;
@@ -169,24 +195,16 @@ export function createWebSocketRelay(deps: WebSocketRelayDeps, proxy: FetchProxy
       .split(',')
       .map((p) => p.trim())
       .filter((p) => p !== '');
-    const url = `ws://${route.upstream}:${route.port}${pathOf(request.url)}`;
     const sent = performance.now();
-    const headers = handshakeHeaders(scanned, outcome);
-    const connect = async (offered: string[]): Promise<WebSocket | HandshakeFailure> => {
-      let upstream: WebSocket;
-      try {
-        upstream = deps.openUpstream(url, offered, headers);
-      } catch {
-        return { failed: ErrorCode.UpstreamFailed };
-      }
-      upstream.binaryType = 'arraybuffer';
-      return (await opened(upstream, deps.headersTimeoutMs, request.signal)) ?? upstream;
+    const target = {
+      host: route.upstream,
+      port: route.port,
+      path: pathOf(request.url),
+      headers: handshakeHeaders(scanned, outcome),
+      timeoutMs: deps.headersTimeoutMs,
+      client: request.signal,
     };
-    let upstream = await connect(protocols);
-    // Bun's WebSocket client fails a handshake in which the server chose none of the offered
-    // subprotocols (RFC 6455 allows it): ask once more offering none, which is what the client gets.
-    if ('failed' in upstream && upstream.failed === ErrorCode.UpstreamRefused && protocols.length > 0)
-      upstream = await connect([]);
+    const upstream = await deps.openUpstream({ ...target, protocols });
     // A handshake that did not switch ends its connection, as on Node (where the socket was handed over).
     if ('failed' in upstream)
       return proxy.upstreamFailure(upstream.failed, route, request, scanned, started, true);
