@@ -14,6 +14,7 @@ import { setTimeout as nodeTimeout } from 'node:timers';
 import { ErrorCode } from '../../shared/errors.ts';
 import type { UpstreamError } from './node-relay.ts';
 import { type HandshakeHandler, sendHandshake } from './upstream-handshake.ts';
+import { YIELD_BYTES } from './yielding-pipe.ts';
 import type { HandshakeFailure, UpstreamEvents, UpstreamSocket } from './web-socket-handshake.ts';
 import {
   closePayload,
@@ -143,6 +144,11 @@ class RawUpstream implements UpstreamSocket {
   #closeSent = false;
   /** The relay was told the socket ended. */
   #ended = false;
+  /** The relay stopped the reading (its client is behind). */
+  #held = false;
+  /** Bytes read since the last turn given to the rest of the process, and whether one is awaited. */
+  #inTurn = 0;
+  #waitingTurn = false;
 
   constructor(
     private readonly socket: Socket,
@@ -174,7 +180,17 @@ class RawUpstream implements UpstreamSocket {
     this.socket.on('data', (chunk: Buffer) => {
       if (this.#ended) return;
       const refused = this.#reader.push(chunk, sink);
-      if (refused !== undefined) this.#violation(refused, 'the app broke the WebSocket protocol');
+      if (refused !== undefined) return this.#violation(refused, 'the app broke the WebSocket protocol');
+      // A burst gives the other sockets a turn every YIELD_BYTES, as on Node (`yielding-pipe.ts`).
+      this.#inTurn += chunk.length;
+      if (this.#inTurn < YIELD_BYTES || this.#waitingTurn) return;
+      this.#waitingTurn = true;
+      this.socket.pause();
+      setImmediate(() => {
+        this.#waitingTurn = false;
+        this.#inTurn = 0;
+        if (!this.#held) this.socket.resume();
+      });
     });
     this.socket.on('error', () => {
       if (this.#ended) return;
@@ -203,11 +219,13 @@ class RawUpstream implements UpstreamSocket {
   }
 
   pause(): void {
+    this.#held = true;
     this.socket.pause();
   }
 
   resume(): void {
-    this.socket.resume();
+    this.#held = false;
+    if (!this.#waitingTurn) this.socket.resume();
   }
 
   #write(opcode: number, payload: Uint8Array): void {

@@ -55,10 +55,10 @@ export interface WebSocketRelayDeps extends ProxyParts {
 /** The largest message relayed either way (Bun's server refuses larger ones from the client). */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** The app is no longer read past this many bytes queued towards the client... */
-export const PAUSE_AT_BYTES = 1024 * 1024;
+export const PAUSE_AT_BYTES = 2 * 1024 * 1024;
 /** ...and reads again once the queue is down to this, looked at every DRAIN_POLL_MS. */
-export const RESUME_AT_BYTES = 256 * 1024;
-const DRAIN_POLL_MS = 5;
+export const RESUME_AT_BYTES = 512 * 1024;
+const DRAIN_POLL_MS = 1;
 
 const GOING_AWAY = 1001;
 
