@@ -163,7 +163,7 @@ export class Relay {
 }
 
 /**
- * Headers for the upstream handshake: the scanned ones (the WebSocket client writes its own
+ * Headers for the upstream handshake: the scanned ones (`raw-upstream.ts` writes its own
  * `sec-websocket-*`), the client's cookies minus ours, the gateway's identity headers.
  */
 function handshakeHeaders(scanned: ScannedRequest, outcome: Forward): [string, string][] {

@@ -22,12 +22,6 @@ const STALL_MS = 2_000;
 /** What the app may get out while the client reads nothing: far below the burst, far above the buffers. */
 const STALLED_MAX_MIB = 48;
 
-/**
- * Bun's own WebSocket client reads the app as fast as it writes: Bun's relay can only close past 64 MiB
- * queued (gateway/README.md, the runtime table). The case runs and must fail there, so a fix shows.
- */
-const KNOWN_FAILING: readonly string[] = [];
-
 /** An app that bursts BURST_MIB in MESSAGE-sized binary messages to each WebSocket, minding its socket. */
 async function startBurstingApp() {
   const server = createServer();
@@ -70,36 +64,33 @@ describe.each(RUNTIMES)('a WebSocket client slower than its app (%s)', (runtime)
     await app?.close();
   });
 
-  const caseOf = KNOWN_FAILING.includes(runtime) ? it.fails : it;
-  caseOf(
-    'holds the app back while the client reads nothing, then delivers every byte in order',
-    { timeout: 60_000 },
-    async () => {
-      const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/`, { headers: { host: hostOf('burst') } });
-      let received = 0;
-      let next = 0;
-      let outOfOrder = 0;
-      ws.on('message', (data: Buffer) => {
-        if (data.readUInt32BE(0) !== next) outOfOrder++;
-        next++;
-        received += data.length;
-      });
-      const closed = new Promise<[number, string]>((resolve) =>
-        ws.once('close', (code, reason) => resolve([code, String(reason)])),
-      );
-      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-      ws.pause();
-      await new Promise((r) => setTimeout(r, STALL_MS));
-      const sentWhileStalled = app.sent();
-      ws.resume();
-      const [code, reason] = await closed;
-      console.log(
-        `${runtime}: the app got ${(sentWhileStalled / MiB).toFixed(1)} MiB out while the client read nothing`,
-      );
-      expect(sentWhileStalled).toBeLessThan(STALLED_MAX_MIB * MiB);
-      expect([code, reason]).toEqual([1000, 'done']);
-      expect(received).toBe(BURST_MIB * MiB);
-      expect(outOfOrder).toBe(0);
-    },
-  );
+  it('holds the app back while the client reads nothing, then delivers every byte in order', {
+    timeout: 60_000,
+  }, async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/`, { headers: { host: hostOf('burst') } });
+    let received = 0;
+    let next = 0;
+    let outOfOrder = 0;
+    ws.on('message', (data: Buffer) => {
+      if (data.readUInt32BE(0) !== next) outOfOrder++;
+      next++;
+      received += data.length;
+    });
+    const closed = new Promise<[number, string]>((resolve) =>
+      ws.once('close', (code, reason) => resolve([code, String(reason)])),
+    );
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    ws.pause();
+    await new Promise((r) => setTimeout(r, STALL_MS));
+    const sentWhileStalled = app.sent();
+    ws.resume();
+    const [code, reason] = await closed;
+    console.log(
+      `${runtime}: the app got ${(sentWhileStalled / MiB).toFixed(1)} MiB out while the client read nothing`,
+    );
+    expect(sentWhileStalled).toBeLessThan(STALLED_MAX_MIB * MiB);
+    expect([code, reason]).toEqual([1000, 'done']);
+    expect(received).toBe(BURST_MIB * MiB);
+    expect(outOfOrder).toBe(0);
+  });
 });
