@@ -14,7 +14,6 @@ import { setTimeout as nodeTimeout } from 'node:timers';
 import { ErrorCode } from '../../shared/errors.ts';
 import type { UpstreamError } from './node-relay.ts';
 import { type HandshakeHandler, sendHandshake } from './upstream-handshake.ts';
-import { YIELD_BYTES } from './yielding-pipe.ts';
 import type { HandshakeFailure, UpstreamEvents, UpstreamSocket } from './web-socket-handshake.ts';
 import {
   closePayload,
@@ -31,6 +30,7 @@ import {
   PROTOCOL_ERROR,
   readClose,
 } from './ws-frames.ts';
+import { YIELD_BYTES } from './yielding-pipe.ts';
 
 /** How long a closing connection may wait for the app's FIN after our close frame. */
 export const CLOSE_LINGER_MS = 5_000;
