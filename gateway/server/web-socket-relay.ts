@@ -88,6 +88,8 @@ export class Relay {
       closed: (code, reason) => this.#finish(code, reason, 'upstream'),
       failed: () => this.#finish(1011, 'upstream failed', 'upstream'),
     });
+    // Not read until the client is accepted: what the app says meanwhile waits in its socket.
+    upstream.pause();
   }
 
   /** The request's id, echoed in the handshake's answer. */
@@ -113,6 +115,7 @@ export class Relay {
     });
     for (const data of this.#pending) this.#toClient(data);
     this.#pending = [];
+    if (!this.#paused) this.upstream.resume();
   }
 
   fromClient(data: string | ArrayBuffer | Uint8Array<ArrayBuffer>): void {
