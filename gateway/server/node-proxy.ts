@@ -22,6 +22,7 @@ import type { Http1Request } from './http1/request.ts';
 import type { Http1Response } from './http1/response.ts';
 import { ResponseRelay } from './node-relay.ts';
 import { UpgradeRelay } from './node-upgrade.ts';
+import { upstreamErrorCode } from './upstream-error-code.ts';
 import { sendHandshake } from './upstream-handshake.ts';
 
 export interface NodeProxyDeps extends ProxyParts {
@@ -36,22 +37,6 @@ export interface NodeProxyDeps extends ProxyParts {
   connectTimeoutMs: number;
   /** How handshake connections read (`SharedReads.streamed`). */
   reads: OnReadOpts;
-}
-
-/** Maps an upstream failure to the error a person sees. */
-export function upstreamErrorCode(err: Error & { code?: string }): ErrorCode {
-  switch (err.code) {
-    case 'ECONNREFUSED':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return ErrorCode.UpstreamRefused;
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'ETIMEDOUT':
-      return ErrorCode.UpstreamTimeout;
-    default:
-      return ErrorCode.UpstreamFailed;
-  }
 }
 
 /** What the access log says of a request refused for its framing. */

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 // Node's timers (also on Deno, whose global setTimeout returns a number without `unref`).
 import { setTimeout as nodeTimeout } from 'node:timers';
 import { ErrorCode } from '../../shared/errors.ts';
-import type { UpstreamError } from './node-relay.ts';
+import { upstreamErrorCode } from './upstream-error-code.ts';
 import { type HandshakeHandler, sendHandshake } from './upstream-handshake.ts';
 import type { HandshakeFailure, UpstreamEvents, UpstreamSocket } from './web-socket-handshake.ts';
 import {
@@ -50,14 +50,6 @@ export interface RawUpstreamRequest {
   maxMessage: number;
   /** The client's request: its abort lets the handshake go. */
   client: AbortSignal;
-}
-
-/** Maps a handshake error to the proxy's codes (as `upstreamErrorCode` does on Node). */
-function failedWith(err: UpstreamError): ErrorCode {
-  if (err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH')
-    return ErrorCode.UpstreamRefused;
-  if (err.code === 'UND_ERR_CONNECT_TIMEOUT' || err.code === 'ETIMEDOUT') return ErrorCode.UpstreamTimeout;
-  return ErrorCode.UpstreamFailed;
 }
 
 /** The value of header `name` in a raw answer list, or undefined. */
@@ -105,7 +97,7 @@ export function openRawUpstream(req: RawUpstreamRequest): Promise<UpstreamSocket
       },
       onData: () => false,
       onComplete: () => {},
-      onError: (err) => settle({ failed: failedWith(err) }),
+      onError: (err) => settle({ failed: upstreamErrorCode(err) }),
       onUpgrade: (_status, raw, duplex: Duplex) => {
         const socket = duplex as Socket;
         const protocol = headerValue(raw, 'sec-websocket-protocol') ?? '';
